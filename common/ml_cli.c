@@ -1,0 +1,161 @@
+#include "ml_cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ml_out.h"
+#include "ml_version.h"
+
+static const char *prog_name = "ml";
+
+static void on_fatal_signal(int sig)
+{
+	ml_out_cleanup_signal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
+		 int argc, char **argv)
+{
+	static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+
+	memset(cli, 0, sizeof *cli);
+	cli->prog = prog_name = prog;
+	cli->usage = usage;
+	cli->argc = argc;
+	cli->argv = argv;
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
+void ml_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+_Noreturn void ml_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog_name);
+	exit(ML_EXIT_TROUBLE);
+}
+
+static _Noreturn void print_and_exit(const char *text)
+{
+	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno != EPIPE)
+			ml_warn("cannot write <stdout>: %s", strerror(errno));
+		exit(errno == EPIPE ? ML_EXIT_OK : ML_EXIT_TROUBLE);
+	}
+	exit(ML_EXIT_OK);
+}
+
+int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg)
+{
+	char version[128];
+
+	switch (opt) {
+	case 'h':
+		print_and_exit(cli->usage);
+	case ML_OPT_VERSION:
+		snprintf(version, sizeof version, "%s (mlpipe) %s\n", cli->prog, ML_VERSION);
+		print_and_exit(version);
+	case 'v':
+		cli->verbose++;
+		return 1;
+	case ML_OPT_RUN_LOG:
+		cli->run_opts.path = arg;
+		cli->run_opts.disabled = 0;
+		return 1;
+	case ML_OPT_NO_RUN_LOG:
+		cli->run_opts.disabled = 1;
+		return 1;
+	case '?':
+		/* getopt_long has said what was wrong */
+		fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
+		exit(ML_EXIT_TROUBLE);
+	case ':':
+		fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
+		exit(ML_EXIT_TROUBLE);
+	}
+	return 0;
+}
+
+void ml_cli_start_run(struct ml_cli *cli)
+{
+	struct ml_err err;
+
+	cli->run = ml_run_begin(cli->prog, cli->argc, cli->argv, &cli->run_opts, &err);
+	if (!cli->run) {
+		ml_warn("%s", err.msg);
+		exit(ML_EXIT_TROUBLE);
+	}
+}
+
+int ml_cli_report(struct ml_cli *cli, const struct ml_err *err)
+{
+	(void)cli;
+	if (err->kind == ML_ERR_PIPE)
+		return ML_EXIT_OK;
+	ml_warn("%s", err->msg);
+	return ML_EXIT_TROUBLE;
+}
+
+int ml_cli_finish(struct ml_cli *cli, int status)
+{
+	struct ml_err err;
+
+	if (ml_run_end(cli->run, status, &err) < 0) {
+		ml_warn("%s", err.msg);
+		status = ML_EXIT_TROUBLE;
+	}
+	cli->run = NULL;
+	return status;
+}
+
+unsigned long long ml_cli_parse_count(const char *opt, const char *arg)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-')
+		ml_usage_error("%s: '%s' is not a non-negative integer", opt, arg);
+	return v;
+}
+
+double ml_cli_parse_number(const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (!*arg || *end || errno || !isfinite(v))
+		ml_usage_error("%s: '%s' is not a number", opt, arg);
+	return v;
+}

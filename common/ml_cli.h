@@ -1,0 +1,72 @@
+/* ml_cli: what every mlpipe program shares at its edge: the common options,
+ * the message form "ml-TOOL: FILE:LINE: what is wrong", exit statuses, quiet
+ * stop on a closed pipe, and the run log's begin and end.  This is the one
+ * module that prints and exits: it exists for main(). */
+#ifndef ML_CLI_H
+#define ML_CLI_H
+
+#include <getopt.h>
+
+#include "ml_err.h"
+#include "ml_runlog.h"
+
+#define ML_EXIT_OK 0		/* success, or the check passed */
+#define ML_EXIT_FAIL 1		/* the check the tool exists for failed */
+#define ML_EXIT_TROUBLE 2	/* bad usage, bad input, I/O error */
+
+enum {
+	ML_OPT_VERSION = 0x100,
+	ML_OPT_RUN_LOG,
+	ML_OPT_NO_RUN_LOG,
+	ML_OPT_PROGRAM = 0x200,	/* programs number their own long options from here */
+};
+
+/* The long options every program takes, to put first in its table. */
+#define ML_CLI_COMMON_OPTIONS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, ML_OPT_VERSION}, \
+	{"verbose", no_argument, NULL, 'v'}, \
+	{"run-log", required_argument, NULL, ML_OPT_RUN_LOG}, \
+	{"no-run-log", no_argument, NULL, ML_OPT_NO_RUN_LOG}
+
+/* The short options every program takes, to put first in its optstring. */
+#define ML_CLI_COMMON_SHORT "hv"
+
+struct ml_cli {
+	const char *prog;
+	const char *usage;	/* the --help text */
+	int argc;
+	char **argv;
+	int verbose;
+	struct ml_run_opts run_opts;
+	struct ml_run *run;
+};
+
+/* Sets the program name for messages, ignores SIGPIPE (a closed reader
+ * becomes EPIPE, a quiet stop), and removes temporary outputs on SIGINT,
+ * SIGTERM and SIGHUP. */
+void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
+		 int argc, char **argv);
+/* Handles a common option (help and version exit 0, an unknown option exits
+ * 2 with a hint); 1 when handled, 0 when opt is the program's own. */
+int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg);
+/* Opens the run log; on failure prints why and exits 2. */
+void ml_cli_start_run(struct ml_cli *cli);
+/* Prints "prog: msg" for err and returns the exit status it calls for: 0
+ * for a closed pipe (printing nothing), else 2. */
+int ml_cli_report(struct ml_cli *cli, const struct ml_err *err);
+/* Writes the run log line and returns the status to exit with (2 when the
+ * log could not be written). */
+int ml_cli_finish(struct ml_cli *cli, int status);
+
+/* "prog: message" on stderr. */
+void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog: message" and "Try 'prog --help'." on stderr, then exit 2. */
+_Noreturn void ml_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a non-negative decimal integer option; exits 2 when it is not one. */
+unsigned long long ml_cli_parse_count(const char *opt, const char *arg);
+/* Parses a finite number option; exits 2 when it is not one. */
+double ml_cli_parse_number(const char *opt, const char *arg);
+
+#endif

@@ -1,0 +1,187 @@
+#include "ml_in.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ml_sha256.h"
+
+struct ml_in {
+	int fd;
+	int eof;
+	char *path;
+	struct ml_sha256 *hash;
+	char id[ML_SHA256_ID_SIZE];
+	uint64_t bytes;
+};
+
+struct ml_in *ml_in_open(const char *path, struct ml_err *err)
+{
+	struct ml_in *in = calloc(1, sizeof *in);
+	struct stat st;
+
+	if (!in || !(in->path = strdup(path))) {
+		free(in);
+		ml_err_sys(err, ENOMEM, "cannot open '%s'", path);
+		return NULL;
+	}
+	in->fd = -1;
+	if (!(in->hash = ml_sha256_new(err)))
+		goto fail;
+	if (strcmp(path, "-") == 0) {
+		in->fd = STDIN_FILENO;
+	} else if ((in->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		ml_err_sys(err, errno, "cannot open '%s'", path);
+		goto fail;
+	}
+	if (fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		ml_err_set(err, ML_ERR_IO, "cannot read '%s': Is a directory", path);
+		goto fail;
+	}
+	return in;
+fail:
+	ml_in_close(in);
+	return NULL;
+}
+
+ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
+{
+	ssize_t r;
+
+	if (in->eof)
+		return 0;
+	do
+		r = read(in->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return ml_err_sys(err, errno, "cannot read '%s'", ml_in_name(in));
+	if (r == 0) {
+		in->eof = 1;
+		ml_sha256_final_id(in->hash, in->id);
+		return 0;
+	}
+	ml_sha256_update(in->hash, buf, (size_t)r);
+	in->bytes += (uint64_t)r;
+	return r;
+}
+
+int ml_in_drain(struct ml_in *in, struct ml_err *err)
+{
+	char buf[1 << 16];
+	ssize_t r;
+
+	while ((r = ml_in_read(in, buf, sizeof buf, err)) > 0)
+		;
+	return r < 0 ? -1 : 0;
+}
+
+const char *ml_in_path(const struct ml_in *in) { return in->path; }
+
+const char *ml_in_name(const struct ml_in *in)
+{
+	return strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
+}
+
+uint64_t ml_in_bytes(const struct ml_in *in) { return in->bytes; }
+const char *ml_in_sha256(const struct ml_in *in) { return in->eof ? in->id : NULL; }
+
+void ml_in_close(struct ml_in *in)
+{
+	if (!in)
+		return;
+	if (in->fd > STDIN_FILENO)
+		close(in->fd);
+	ml_sha256_free(in->hash);
+	free(in->path);
+	free(in);
+}
+
+#define LINES_BUFSIZE (256 * 1024)
+
+struct ml_lines {
+	ml_read_fn read;
+	void *ctx;
+	char *buf;
+	size_t cap, start, end;	/* unread bytes are buf[start..end) */
+	int eof;
+	uint64_t number;
+};
+
+static ssize_t read_in(void *ctx, void *buf, size_t n, struct ml_err *err)
+{
+	return ml_in_read(ctx, buf, n, err);
+}
+
+struct ml_lines *ml_lines_new(ml_read_fn read, void *ctx)
+{
+	struct ml_lines *l = calloc(1, sizeof *l);
+
+	if (!l || !(l->buf = malloc(LINES_BUFSIZE))) {
+		free(l);
+		return NULL;
+	}
+	l->cap = LINES_BUFSIZE;
+	l->read = read;
+	l->ctx = ctx;
+	return l;
+}
+
+struct ml_lines *ml_lines_of(struct ml_in *in)
+{
+	return ml_lines_new(read_in, in);
+}
+
+int ml_lines_next(struct ml_lines *l, const char **line, size_t *len, struct ml_err *err)
+{
+	size_t scanned = 0;	/* bytes after start already known to hold no '\n' */
+
+	for (;;) {
+		char *nl = memchr(l->buf + l->start + scanned, '\n',
+				  l->end - l->start - scanned);
+		if (nl || (l->eof && l->end > l->start)) {
+			size_t n = nl ? (size_t)(nl - (l->buf + l->start)) : l->end - l->start;
+			*line = l->buf + l->start;
+			l->start += n + (nl != NULL);
+			if (n && (*line)[n - 1] == '\r')
+				n--;
+			*len = n;
+			l->number++;
+			return 1;
+		}
+		if (l->eof)
+			return 0;
+		scanned = l->end - l->start;
+		/* make room: slide the partial line to the front, or grow */
+		if (l->start > 0) {
+			memmove(l->buf, l->buf + l->start, scanned);
+			l->end = scanned;
+			l->start = 0;
+		}
+		if (l->end == l->cap) {
+			char *p = realloc(l->buf, l->cap * 2);
+			if (!p)
+				return ml_err_sys(err, ENOMEM, "cannot hold a line of %zu bytes", l->end);
+			l->buf = p;
+			l->cap *= 2;
+		}
+		ssize_t r = l->read(l->ctx, l->buf + l->end, l->cap - l->end, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			l->eof = 1;
+		l->end += (size_t)r;
+	}
+}
+
+uint64_t ml_lines_number(const struct ml_lines *l) { return l->number; }
+
+void ml_lines_free(struct ml_lines *l)
+{
+	if (!l)
+		return;
+	free(l->buf);
+	free(l);
+}

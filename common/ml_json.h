@@ -1,0 +1,68 @@
+/* ml_json: strict JSON (RFC 8259) scanning primitives and output escaping.
+ *
+ * The scanners validate without building anything: they return where a
+ * value ends, and the caller keeps spans into its own buffer.  Input must
+ * be UTF-8; invalid UTF-8, bare control characters, lone surrogate escapes
+ * and non-RFC numbers (01, 1., .5, +1, NaN) are errors.  Nesting deeper
+ * than ML_JSON_MAX_DEPTH is an error, as in libjq. */
+#ifndef ML_JSON_H
+#define ML_JSON_H
+
+#include <stddef.h>
+
+#include "ml_buf.h"
+
+enum ml_json_type {
+	ML_JSON_NULL,
+	ML_JSON_FALSE,
+	ML_JSON_TRUE,
+	ML_JSON_NUMBER,
+	ML_JSON_STRING,
+	ML_JSON_ARRAY,
+	ML_JSON_OBJECT,
+};
+
+/* libjq refuses to parse text nested deeper than this; so do we. */
+#define ML_JSON_MAX_DEPTH 256
+
+/* Why a scan failed and where: a static reason and a pointer into the text. */
+struct ml_json_fail {
+	const char *why;
+	const char *at;
+};
+
+/* Skips JSON whitespace (space, tab, CR, LF); returns the first other byte. */
+const char *ml_json_skip_ws(const char *p, const char *end);
+/* Scans the string whose opening quote is at p; returns the byte after the
+ * closing quote, or NULL with fail set.  *escaped tells whether the string
+ * holds backslash escapes (and so needs decoding). */
+const char *ml_json_scan_string(const char *p, const char *end, int *escaped,
+				struct ml_json_fail *fail);
+/* Scans the value starting at p (no leading whitespace) at nesting depth
+ * depth (1 inside a top-level object); returns its end and its type, or NULL
+ * with fail set. */
+const char *ml_json_scan_value(const char *p, const char *end, int depth,
+			       enum ml_json_type *type, struct ml_json_fail *fail);
+/* Whether s[0..n) is exactly one JSON number in the RFC 8259 grammar. */
+int ml_json_is_number(const char *s, size_t n);
+/* Length of the longest valid UTF-8 prefix of s[0..n) (n when all valid). */
+size_t ml_utf8_valid_prefix(const char *s, size_t n);
+/* Appends the decoded contents of a scanned string (the bytes between its
+ * quotes) to out; returns 0, or -1 when memory is out. */
+int ml_json_unescape(const char *s, size_t n, struct ml_buf *out);
+/* Compares a scanned string's contents (between its quotes, possibly with
+ * escapes) with the plain UTF-8 bytes key[0..keylen); 1 when equal. */
+int ml_json_string_equals(const char *raw, size_t rawlen, int escaped,
+			  const char *key, size_t keylen);
+/* Appends s[0..n) (valid UTF-8) as a quoted JSON string; 0, or -1 (memory). */
+int ml_json_quote(struct ml_buf *out, const char *s, size_t n);
+/* Appends s[0..n) as a quoted JSON string, turning each invalid UTF-8 byte
+ * into U+FFFD, for quoting raw bytes that may be broken; 0 or -1. */
+int ml_json_quote_lossy(struct ml_buf *out, const char *s, size_t n);
+/* Appends the scanned value s[0..n) with whitespace between tokens removed,
+ * so a pretty-printed value fits on one line; 0 or -1. */
+int ml_json_minify(struct ml_buf *out, const char *s, size_t n);
+/* Name of a type ("null", "boolean", "number", "string", "array", "object"). */
+const char *ml_json_type_name(enum ml_json_type t);
+
+#endif

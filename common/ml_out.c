@@ -1,0 +1,294 @@
+#include "ml_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT_BUFSIZE (128 * 1024)
+#define MAX_PENDING 64
+
+struct ml_out {
+	int fd;
+	int is_stdout;
+	int is_device;		/* written in place, never renamed */
+	int done;		/* committed or aborted */
+	int error;		/* sticky errno */
+	char *path, *tmp;
+	int pending_slot;
+	struct ml_sha256 *hash;
+	char id[ML_SHA256_ID_SIZE];
+	uint64_t bytes, records;
+	size_t len;
+	char buf[OUT_BUFSIZE];
+};
+
+/* Temporary files a signal may need to remove.  The one piece of global
+ * state in the library: a signal handler has nowhere else to look. */
+static char *volatile pending[MAX_PENDING];
+
+static int pending_add(char *tmp)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (!pending[i]) {
+			pending[i] = tmp;
+			return i;
+		}
+	return -1;
+}
+
+static void pending_remove(int slot)
+{
+	if (slot >= 0)
+		pending[slot] = NULL;
+}
+
+void ml_out_cleanup_signal(void)
+{
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pending[i])
+			unlink(pending[i]);
+}
+
+static int make_temp(struct ml_out *o, struct ml_err *err)
+{
+	char *copy = strdup(o->path), *dir, *base;
+	size_t n;
+
+	if (!copy)
+		return ml_err_sys(err, ENOMEM, "cannot open '%s'", o->path);
+	base = strrchr(o->path, '/') ? strrchr(o->path, '/') + 1 : o->path;
+	dir = dirname(copy);
+	n = strlen(dir) + strlen(base) + 16;
+	if (!(o->tmp = malloc(n))) {
+		free(copy);
+		return ml_err_sys(err, ENOMEM, "cannot open '%s'", o->path);
+	}
+	snprintf(o->tmp, n, "%s/.%s.XXXXXX", dir, base);
+	free(copy);
+	o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (o->fd < 0)
+		return ml_err_sys(err, errno, "cannot create a temporary file for '%s'", o->path);
+	o->pending_slot = pending_add(o->tmp);
+	return 0;
+}
+
+struct ml_out *ml_out_open(const char *path, struct ml_err *err)
+{
+	struct ml_out *o = calloc(1, sizeof *o);
+
+	if (!o) {
+		ml_err_sys(err, ENOMEM, "cannot open output");
+		return NULL;
+	}
+	o->fd = -1;
+	o->pending_slot = -1;
+	o->is_stdout = !path || strcmp(path, "-") == 0;
+	if (!(o->path = strdup(o->is_stdout ? "-" : path)) ||
+	    !(o->hash = ml_sha256_new(err))) {
+		ml_err_sys(err, ENOMEM, "cannot open output");
+		goto fail;
+	}
+	if (o->is_stdout) {
+		o->fd = STDOUT_FILENO;
+	} else {
+		struct stat st;
+		int exists = stat(path, &st) == 0;
+		if (exists && S_ISDIR(st.st_mode)) {
+			ml_err_set(err, ML_ERR_IO, "cannot write '%s': Is a directory", path);
+			goto fail;
+		}
+		if (exists && !S_ISREG(st.st_mode)) {
+			/* a device or a fifo (/dev/null, a named pipe): no rename */
+			o->is_device = 1;
+			if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+				ml_err_sys(err, errno, "cannot open '%s'", path);
+				goto fail;
+			}
+		} else if (make_temp(o, err) < 0) {
+			goto fail;
+		}
+	}
+	return o;
+fail:
+	o->done = 1;
+	ml_out_free(o);
+	return NULL;
+}
+
+static int write_all(struct ml_out *o, const char *p, size_t n)
+{
+	if (o->error)
+		return -1;
+	ml_sha256_update(o->hash, p, n);
+	while (n) {
+		ssize_t w = write(o->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			o->error = errno;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int flush(struct ml_out *o)
+{
+	int rc = write_all(o, o->buf, o->len);
+	o->len = 0;
+	return rc;
+}
+
+int ml_out_write(struct ml_out *o, const void *p, size_t n)
+{
+	if (o->error)
+		return -1;
+	o->bytes += n;
+	if (n <= OUT_BUFSIZE - o->len) {
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+		return 0;
+	}
+	if (flush(o) < 0)
+		return -1;
+	if (n >= OUT_BUFSIZE / 2)
+		return write_all(o, p, n);
+	memcpy(o->buf, p, n);
+	o->len = n;
+	return 0;
+}
+
+int ml_out_putc(struct ml_out *o, char c)
+{
+	if (o->len == OUT_BUFSIZE && flush(o) < 0)
+		return -1;
+	if (o->error)
+		return -1;
+	o->buf[o->len++] = c;
+	o->bytes++;
+	return 0;
+}
+
+int ml_out_end_record(struct ml_out *o)
+{
+	if (ml_out_putc(o, '\n') < 0)
+		return -1;
+	o->records++;
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -1;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+int ml_out_commit(struct ml_out *o, struct ml_err *err)
+{
+	struct stat st;
+	mode_t mode, mask;
+
+	if (o->done)
+		return ml_err_set(err, ML_ERR_USAGE, "output '%s' already closed", o->path);
+	if (flush(o) < 0)
+		goto fail;
+	ml_sha256_final_id(o->hash, o->id);
+	if (o->is_stdout) {
+		o->done = 1;
+		return 0;
+	}
+	if (o->is_device) {
+		o->done = 1;
+		if (close(o->fd) < 0) {
+			o->fd = -1;
+			return ml_err_sys(err, errno, "cannot write '%s'", o->path);
+		}
+		o->fd = -1;
+		return 0;
+	}
+	/* keep the mode of the file we replace; a new file gets 0666 & ~umask */
+	if (stat(o->path, &st) == 0) {
+		mode = st.st_mode & 07777;
+	} else {
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	if (fchmod(o->fd, mode) < 0 || fsync(o->fd) < 0) {
+		o->error = errno;
+		goto fail;
+	}
+	if (close(o->fd) < 0) {
+		o->fd = -1;
+		o->error = errno;
+		goto fail;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path) < 0) {
+		o->error = errno;
+		goto fail;
+	}
+	pending_remove(o->pending_slot);
+	o->pending_slot = -1;
+	o->done = 1;
+	fsync_dir_of(o->path);
+	return 0;
+fail:
+	ml_err_sys(err, o->error, "cannot write '%s'", ml_out_name(o));
+	ml_out_abort(o);
+	return -1;
+}
+
+void ml_out_abort(struct ml_out *o)
+{
+	if (o->done)
+		return;
+	o->done = 1;
+	if (o->is_stdout)
+		return;
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (o->is_device)
+		return;
+	unlink(o->tmp);
+	pending_remove(o->pending_slot);
+	o->pending_slot = -1;
+}
+
+void ml_out_free(struct ml_out *o)
+{
+	if (!o)
+		return;
+	ml_out_abort(o);
+	ml_sha256_free(o->hash);
+	free(o->path);
+	free(o->tmp);
+	free(o);
+}
+
+const char *ml_out_path(const struct ml_out *o) { return o->path; }
+const char *ml_out_name(const struct ml_out *o) { return o->is_stdout ? "<stdout>" : o->path; }
+uint64_t ml_out_bytes(const struct ml_out *o) { return o->bytes; }
+uint64_t ml_out_records(const struct ml_out *o) { return o->records; }
+const char *ml_out_sha256(const struct ml_out *o) { return o->id[0] ? o->id : NULL; }
+int ml_out_errno(const struct ml_out *o) { return o->error; }

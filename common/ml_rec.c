@@ -1,0 +1,292 @@
+#include "ml_rec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml_out.h"
+
+struct field {
+	size_t key_off, key_len;	/* between the quotes */
+	size_t val_off, val_len;
+	unsigned char type;
+	unsigned char key_escaped;
+};
+
+struct ml_rec {
+	const char *line;
+	size_t len;
+	size_t close_off;	/* offset of the closing brace */
+	struct field *f;
+	size_t n, cap;
+};
+
+struct ml_rec *ml_rec_new(void)
+{
+	return calloc(1, sizeof(struct ml_rec));
+}
+
+void ml_rec_free(struct ml_rec *r)
+{
+	if (!r)
+		return;
+	free(r->f);
+	free(r);
+}
+
+static int malformed(struct ml_err *err, const char *line, const struct ml_json_fail *fail)
+{
+	return ml_err_set(err, ML_ERR_DATA, "malformed JSON: %s (column %zu)",
+			  fail->why, (size_t)(fail->at - line) + 1);
+}
+
+static struct field *next_field(struct ml_rec *r)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct field *f = realloc(r->f, cap * sizeof *f);
+		if (!f)
+			return NULL;
+		r->f = f;
+		r->cap = cap;
+	}
+	return &r->f[r->n++];
+}
+
+int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *err)
+{
+	const char *p, *end = line + len;
+	struct ml_json_fail fail;
+	enum ml_json_type type;
+	int escaped;
+
+	r->line = line;
+	r->len = len;
+	r->n = 0;
+	p = ml_json_skip_ws(line, end);
+	if (p == end)
+		return ml_err_set(err, ML_ERR_DATA, "empty line (expected a JSON object)");
+	if (*p != '{') {
+		if (ml_json_scan_value(p, end, 0, &type, &fail))
+			return ml_err_set(err, ML_ERR_DATA,
+					  "record is a JSON %s, not an object",
+					  ml_json_type_name(type));
+		return malformed(err, line, &fail);
+	}
+	p = ml_json_skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		goto closed;
+	for (;;) {
+		struct field *f;
+		const char *k = p, *v;
+
+		if (p == end || *p != '"') {
+			fail.at = p;
+			fail.why = "expected a string key";
+			return malformed(err, line, &fail);
+		}
+		if (!(p = ml_json_scan_string(p, end, &escaped, &fail)))
+			return malformed(err, line, &fail);
+		if (!(f = next_field(r)))
+			return ml_err_sys(err, ENOMEM, "cannot index record");
+		f->key_off = (size_t)(k + 1 - line);
+		f->key_len = (size_t)(p - k - 2);
+		f->key_escaped = (unsigned char)escaped;
+		p = ml_json_skip_ws(p, end);
+		if (p == end || *p != ':') {
+			fail.at = p;
+			fail.why = "expected ':' after key";
+			return malformed(err, line, &fail);
+		}
+		v = p = ml_json_skip_ws(p + 1, end);
+		if (!(p = ml_json_scan_value(p, end, 1, &type, &fail)))
+			return malformed(err, line, &fail);
+		f->val_off = (size_t)(v - line);
+		f->val_len = (size_t)(p - v);
+		f->type = (unsigned char)type;
+		p = ml_json_skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = ml_json_skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			break;
+		fail.at = p;
+		fail.why = "expected ',' or '}' in object";
+		return malformed(err, line, &fail);
+	}
+closed:
+	r->close_off = (size_t)(p - line);
+	p = ml_json_skip_ws(p + 1, end);
+	if (p != end) {
+		fail.at = p;
+		fail.why = "trailing text after the object";
+		return malformed(err, line, &fail);
+	}
+	return 0;
+}
+
+size_t ml_rec_count(const struct ml_rec *r)
+{
+	return r->n;
+}
+
+ssize_t ml_rec_find(const struct ml_rec *r, const char *key, size_t keylen)
+{
+	for (size_t i = r->n; i-- > 0;) {
+		const struct field *f = &r->f[i];
+		if (ml_json_string_equals(r->line + f->key_off, f->key_len,
+					  f->key_escaped, key, keylen))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+enum ml_json_type ml_rec_type(const struct ml_rec *r, size_t i)
+{
+	return (enum ml_json_type)r->f[i].type;
+}
+
+const char *ml_rec_key_raw(const struct ml_rec *r, size_t i, size_t *len, int *escaped)
+{
+	*len = r->f[i].key_len;
+	if (escaped)
+		*escaped = r->f[i].key_escaped;
+	return r->line + r->f[i].key_off;
+}
+
+const char *ml_rec_value_raw(const struct ml_rec *r, size_t i, size_t *len)
+{
+	*len = r->f[i].val_len;
+	return r->line + r->f[i].val_off;
+}
+
+int ml_rec_key(const struct ml_rec *r, size_t i, struct ml_buf *out)
+{
+	return ml_json_unescape(r->line + r->f[i].key_off, r->f[i].key_len, out);
+}
+
+int ml_rec_number(const struct ml_rec *r, size_t i, double *out)
+{
+	const struct field *f = &r->f[i];
+	char small[64], *end;
+	struct ml_buf big = {0};
+	const char *text = small;
+
+	if (f->type != ML_JSON_NUMBER)
+		return -1;
+	if (f->val_len < sizeof small) {
+		memcpy(small, r->line + f->val_off, f->val_len);
+		small[f->val_len] = '\0';
+	} else {
+		if (ml_buf_add(&big, r->line + f->val_off, f->val_len) < 0 ||
+		    ml_buf_terminate(&big) < 0) {
+			ml_buf_free(&big);
+			return -1;
+		}
+		text = big.data;
+	}
+	*out = strtod(text, &end);
+	ml_buf_free(&big);
+	return 0;
+}
+
+int ml_rec_string(const struct ml_rec *r, size_t i, struct ml_buf *out)
+{
+	const struct field *f = &r->f[i];
+
+	if (f->type != ML_JSON_STRING)
+		return -1;
+	return ml_json_unescape(r->line + f->val_off + 1, f->val_len - 2, out);
+}
+
+const char *ml_rec_body(const struct ml_rec *r, size_t *len)
+{
+	*len = r->close_off;
+	return r->line;
+}
+
+int ml_rec_write_with(struct ml_out *out, const struct ml_rec *r,
+		      const char *key, size_t keylen, const char *val, size_t vallen)
+{
+	ssize_t i = ml_rec_find(r, key, keylen);
+	char sep = r->n ? ',' : '{';
+
+	if (i >= 0) {
+		const struct field *f = &r->f[i];
+		const char *rest = r->line + f->val_off + f->val_len;
+		if (ml_out_write(out, r->line, f->val_off) < 0 ||
+		    ml_out_write(out, val, vallen) < 0 ||
+		    ml_out_write(out, rest, (size_t)(r->line + r->len - rest)) < 0)
+			return -1;
+		return ml_out_end_record(out);
+	}
+	/* everything before the closing brace, then the new field */
+	if (r->n) {
+		if (ml_out_write(out, r->line, r->close_off) < 0)
+			return -1;
+	}
+	if (ml_out_putc(out, sep) < 0 || ml_out_putc(out, '"') < 0 ||
+	    ml_out_write(out, key, keylen) < 0 ||
+	    ml_out_write(out, "\":", 2) < 0 ||
+	    ml_out_write(out, val, vallen) < 0 ||
+	    ml_out_putc(out, '}') < 0)
+		return -1;
+	return ml_out_end_record(out);
+}
+
+void ml_recw_begin(struct ml_recw *w)
+{
+	ml_buf_reset(&w->line);
+	w->nfields = 0;
+}
+
+static int recw_sep(struct ml_recw *w)
+{
+	return ml_buf_addc(&w->line, w->nfields++ ? ',' : '{');
+}
+
+int ml_recw_add(struct ml_recw *w, const char *key, size_t keylen,
+		const char *val, size_t vallen)
+{
+	if (recw_sep(w) < 0 || ml_json_quote(&w->line, key, keylen) < 0 ||
+	    ml_buf_addc(&w->line, ':') < 0)
+		return -1;
+	return ml_buf_add(&w->line, val, vallen);
+}
+
+int ml_recw_add_string(struct ml_recw *w, const char *key, size_t keylen,
+		       const char *s, size_t n)
+{
+	if (recw_sep(w) < 0 || ml_json_quote(&w->line, key, keylen) < 0 ||
+	    ml_buf_addc(&w->line, ':') < 0)
+		return -1;
+	return ml_json_quote(&w->line, s, n);
+}
+
+int ml_recw_copy(struct ml_recw *w, const struct ml_rec *r, size_t i)
+{
+	const struct field *f = &r->f[i];
+
+	if (recw_sep(w) < 0 ||
+	    ml_buf_add(&w->line, r->line + f->key_off - 1, f->key_len + 2) < 0 ||
+	    ml_buf_addc(&w->line, ':') < 0)
+		return -1;
+	return ml_buf_add(&w->line, r->line + f->val_off, f->val_len);
+}
+
+int ml_recw_end(struct ml_recw *w, struct ml_out *out)
+{
+	if (!w->nfields && ml_buf_addc(&w->line, '{') < 0)
+		return -1;
+	if (ml_buf_addc(&w->line, '}') < 0)
+		return -1;
+	if (ml_out_write(out, w->line.data, w->line.len) < 0)
+		return -1;
+	return ml_out_end_record(out);
+}
+
+void ml_recw_free(struct ml_recw *w)
+{
+	ml_buf_free(&w->line);
+}
