@@ -55,6 +55,13 @@ void ml_out_cleanup_signal(void)
 			unlink(pending[i]);
 }
 
+/* /dev and /proc name streams (/dev/stderr, /proc/self/fd/N): written in
+ * place, never replaced by a rename. */
+static int is_special(const char *path)
+{
+	return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
 static int make_temp(struct ml_out *o, struct ml_err *err)
 {
 	char *copy = strdup(o->path), *dir, *base;
@@ -103,10 +110,19 @@ struct ml_out *ml_out_open(const char *path, struct ml_err *err)
 			ml_err_set(err, ML_ERR_IO, "cannot write '%s': Is a directory", path);
 			goto fail;
 		}
-		if (exists && !S_ISREG(st.st_mode)) {
+		/* a link is followed: the file it names is replaced, the link kept */
+		if (exists && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && !is_special(path)) {
+			char *target = realpath(path, NULL);
+			if (target) {
+				free(o->path);
+				o->path = target;
+			}
+			stat(o->path, &st);
+		}
+		if ((exists && !S_ISREG(st.st_mode)) || is_special(path)) {
 			/* a device or a fifo (/dev/null, a named pipe): no rename */
 			o->is_device = 1;
-			if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			if ((o->fd = open(path, O_WRONLY | O_CLOEXEC | O_APPEND | (exists ? 0 : O_CREAT), 0666)) < 0) {
 				ml_err_sys(err, errno, "cannot open '%s'", path);
 				goto fail;
 			}
@@ -263,8 +279,11 @@ void ml_out_abort(struct ml_out *o)
 	if (o->done)
 		return;
 	o->done = 1;
-	if (o->is_stdout)
+	if (o->is_stdout) {
+		/* records before the failure were good: a pipe still gets them */
+		flush(o);
 		return;
+	}
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;

@@ -28,7 +28,8 @@ int ml_out_end_record(struct ml_out *o);
  * with err naming the file and the reason (ML_ERR_PIPE when the reader went
  * away).  On failure the temporary file is removed. */
 int ml_out_commit(struct ml_out *o, struct ml_err *err);
-/* Gives up: removes the temporary file; the target stays as it was. */
+/* Gives up: removes the temporary file, so the target stays as it was;
+ * standard output gets what was written before the failure. */
 void ml_out_abort(struct ml_out *o);
 /* Frees o (aborting first if neither committed nor aborted). */
 void ml_out_free(struct ml_out *o);

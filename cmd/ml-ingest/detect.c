@@ -1,0 +1,102 @@
+/* Which format a stream is in: by name first, by content otherwise. */
+#include <string.h>
+
+#include "ingest.h"
+#include "ml_json.h"
+
+enum format format_by_name(const char *s)
+{
+	if (strcmp(s, "csv") == 0) return FMT_CSV;
+	if (strcmp(s, "tsv") == 0) return FMT_TSV;
+	if (strcmp(s, "ndjson") == 0 || strcmp(s, "jsonl") == 0) return FMT_NDJSON;
+	if (strcmp(s, "json") == 0) return FMT_JSON;
+	if (strcmp(s, "libsvm") == 0 || strcmp(s, "svmlight") == 0) return FMT_LIBSVM;
+	return FMT_AUTO;
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static enum format by_name(const char *name)
+{
+	static const char *const compressed[] = {".gz", ".bz2", ".xz", ".zst", ".zstd"};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof compressed / sizeof compressed[0]; i++)
+		if (ends_with(name, n, compressed[i])) {
+			n -= strlen(compressed[i]);
+			break;
+		}
+	if (ends_with(name, n, ".csv")) return FMT_CSV;
+	if (ends_with(name, n, ".tsv") || ends_with(name, n, ".tab")) return FMT_TSV;
+	if (ends_with(name, n, ".ndjson") || ends_with(name, n, ".jsonl")) return FMT_NDJSON;
+	if (ends_with(name, n, ".json")) return FMT_JSON;
+	if (ends_with(name, n, ".svm") || ends_with(name, n, ".libsvm")) return FMT_LIBSVM;
+	return FMT_AUTO;
+}
+
+/* "LABEL IDX:VAL ..." with at least one pair */
+static int looks_libsvm(const char *p, const char *end)
+{
+	const char *q = p;
+	int pairs = 0;
+
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\n')
+		q++;
+	if (!ml_json_is_number(p, (size_t)(q - p)) && !(q - p > 1 && *p == '+'))
+		return 0;
+	while (q < end && *q != '\n' && *q != '#') {
+		while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+			q++;
+		if (q == end || *q == '\n' || *q == '#')
+			break;
+		const char *t = q;
+		while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
+			q++;
+		if (q == t)
+			continue;
+		const char *colon = memchr(t, ':', (size_t)(q - t));
+		if (!colon || colon == t)
+			return 0;
+		pairs++;
+	}
+	return pairs > 0;
+}
+
+enum format detect_format(const char *name, const char *peek, size_t n, int *delimiter)
+{
+	enum format f = name ? by_name(name) : FMT_AUTO;
+	const char *p = peek, *end = peek + n;
+
+	if (f != FMT_AUTO)
+		return f;
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	p = ml_json_skip_ws(p, end);
+	if (p < end && *p == '{')
+		return FMT_NDJSON;
+	if (p < end && *p == '[')
+		return FMT_JSON;
+	if (looks_libsvm(p, end))
+		return FMT_LIBSVM;
+	/* delimited text: the delimiter the first line has most of */
+	static const char cands[] = {',', '\t', ';', '|'};
+	size_t best = 0;
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	*delimiter = ',';
+	for (size_t i = 0; i < sizeof cands; i++) {
+		size_t count = 0;
+		for (const char *q = p; q < eol; q++)
+			count += *q == cands[i];
+		if (count > best) {
+			best = count;
+			*delimiter = cands[i];
+		}
+	}
+	return *delimiter == '\t' ? FMT_TSV : FMT_CSV;
+}

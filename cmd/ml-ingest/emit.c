@@ -1,0 +1,120 @@
+/* Where records and rejects go. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "ml_json.h"
+
+void emit_set_place(struct ingest *g)
+{
+	if (g->member)
+		snprintf(g->place, sizeof g->place, "%s(%s)", g->file, g->member);
+	else
+		snprintf(g->place, sizeof g->place, "%s", g->file);
+	ml_buf_reset(&g->source_json);
+	if (g->add_source) {
+		char src[sizeof g->place];
+		if (g->member)
+			snprintf(src, sizeof src, "%s(%s)", g->path, g->member);
+		else
+			snprintf(src, sizeof src, "%s", g->path);
+		ml_json_quote_lossy(&g->source_json, src, strlen(src));
+	}
+}
+
+int emit_write_error(struct ml_out *o, struct ml_err *err)
+{
+	return ml_err_sys(err, ml_out_errno(o), "cannot write '%s'", ml_out_name(o));
+}
+
+const char *renamed(const struct ingest *g, const char *name, size_t n, size_t *outlen)
+{
+	for (size_t i = 0; i < g->nrenames; i++)
+		if (strlen(g->renames[i].from) == n && memcmp(g->renames[i].from, name, n) == 0) {
+			*outlen = strlen(g->renames[i].to);
+			return g->renames[i].to;
+		}
+	*outlen = n;
+	return name;
+}
+
+static int add_source(struct ingest *g)
+{
+	if (!g->add_source)
+		return 0;
+	return ml_recw_add(&g->w, g->add_source, strlen(g->add_source),
+			   g->source_json.data, g->source_json.len);
+}
+
+int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
+	       struct ml_err *err)
+{
+	if (g->keyed_plain) {
+		if (ml_out_write(g->out, line, len) < 0 || ml_out_end_record(g->out) < 0)
+			return emit_write_error(g->out, err);
+		g->written++;
+		return 0;
+	}
+	ml_recw_begin(&g->w);
+	if (g->fields.n) {
+		for (size_t k = 0; k < g->fields.n; k++) {
+			const char *f = g->fields.v[k];
+			ssize_t i = ml_rec_find(r, f, strlen(f));
+			size_t vlen, nlen;
+			if (i < 0)
+				continue;
+			const char *v = ml_rec_value_raw(r, (size_t)i, &vlen);
+			const char *name = renamed(g, f, strlen(f), &nlen);
+			ml_recw_add(&g->w, name, nlen, v, vlen);
+		}
+	} else {
+		for (size_t i = 0; i < ml_rec_count(r); i++) {
+			size_t klen, vlen, nlen;
+			int escaped;
+			const char *k = ml_rec_key_raw(r, i, &klen, &escaped);
+			if (escaped) {
+				ml_buf_reset(&g->scratch);
+				ml_rec_key(r, i, &g->scratch);
+				k = g->scratch.data ? g->scratch.data : "";
+				klen = g->scratch.len;
+			}
+			const char *name = renamed(g, k, klen, &nlen);
+			if (name == k && !escaped) {
+				ml_recw_copy(&g->w, r, i);
+			} else {
+				const char *v = ml_rec_value_raw(r, i, &vlen);
+				ml_recw_add(&g->w, name, nlen, v, vlen);
+			}
+		}
+	}
+	if (add_source(g) < 0 || ml_recw_end(&g->w, g->out) < 0)
+		return emit_write_error(g->out, err);
+	g->written++;
+	return 0;
+}
+
+int emit_reject(struct ingest *g, uint64_t line, const char *reason,
+		const char *raw, size_t rawlen, struct ml_err *err)
+{
+	if (!g->reject)
+		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: %s", g->place,
+				  (unsigned long long)line, reason);
+	struct ml_buf *b = &g->scratch;
+	ml_buf_reset(b);
+	ml_buf_adds(b, "{\"source\":");
+	ml_json_quote_lossy(b, g->path, strlen(g->path));
+	ml_buf_adds(b, ",\"member\":");
+	if (g->member)
+		ml_json_quote_lossy(b, g->member, strlen(g->member));
+	else
+		ml_buf_adds(b, "null");
+	ml_buf_printf(b, ",\"line\":%llu,\"reason\":", (unsigned long long)line);
+	ml_json_quote_lossy(b, reason, strlen(reason));
+	ml_buf_adds(b, ",\"raw\":");
+	if (ml_json_quote_lossy(b, raw, rawlen) < 0 || ml_buf_addc(b, '}') < 0)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	if (ml_out_write(g->reject, b->data, b->len) < 0 || ml_out_end_record(g->reject) < 0)
+		return emit_write_error(g->reject, err);
+	g->rejected++;
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* ml-ingest's parts: sources (files, compressed streams, archive members),
+ * format readers, value typing, and the emitter that applies --fields,
+ * --rename and --add-source and writes records or rejects. */
+#ifndef INGEST_H
+#define INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ml_buf.h"
+#include "ml_err.h"
+#include "ml_in.h"
+#include "ml_out.h"
+#include "ml_rec.h"
+#include "ml_runlog.h"
+
+enum format { FMT_AUTO, FMT_CSV, FMT_TSV, FMT_NDJSON, FMT_JSON, FMT_LIBSVM };
+
+/* A type forced on a field by --string or --schema. */
+enum vtype { VT_AUTO, VT_STRING, VT_INTEGER, VT_NUMBER, VT_BOOLEAN };
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct rename {
+	char *from, *to;
+};
+
+struct typed_field {
+	char *name;
+	enum vtype type;
+};
+
+/* One readable stream: a plain file, a decompressed file or an archive
+ * member, with a little look-ahead for format detection. */
+struct stream {
+	ml_read_fn read;
+	void *ctx;
+	char peek[4096];
+	size_t peek_len, peek_pos;
+	const char *name;	/* for format detection by name; may be NULL */
+};
+
+struct ingest {
+	/* options */
+	enum format format;
+	int delimiter;		/* 0: by format or detection */
+	int no_header;
+	struct strlist members, nulls, fields, strings;
+	struct rename *renames;
+	size_t nrenames;
+	struct typed_field *schema;
+	size_t nschema;
+	const char *add_source;
+	int keyed_plain;	/* no --fields, --rename, --add-source */
+
+	/* outputs */
+	struct ml_out *out, *reject;
+	struct ml_recw w;
+	struct ml_buf scratch, source_json;
+
+	/* where we are, for messages and --reject */
+	const char *file;	/* name for messages */
+	const char *path;	/* as given ("-" for stdin) */
+	const char *member;	/* archive member, or NULL */
+	char place[4096];	/* "FILE" or "FILE(MEMBER)" */
+
+	/* counts */
+	uint64_t read, written, rejected;
+};
+
+/* typing.c */
+/* Appends the JSON for one text value of the given type; NULL, or the
+ * reason the value cannot be read (invalid UTF-8, type mismatch). */
+const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
+		       enum vtype t, const struct strlist *nulls);
+/* The forced type of an output field name. */
+enum vtype forced_type(const struct ingest *g, const char *name, size_t n);
+/* Loads --schema FILE into g->schema; 0, or -1 with err naming the problem. */
+int schema_load(struct ingest *g, const char *path, struct ml_err *err);
+
+/* emit.c */
+/* Sets g->place and the --add-source value for the current file/member. */
+void emit_set_place(struct ingest *g);
+/* Writes a keyed record (NDJSON, JSON array element, libsvm line): as it is,
+ * or rebuilt through --fields/--rename/--add-source; 0 or -1 with err. */
+int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
+	       struct ml_err *err);
+/* Sends a row that cannot be read to --reject, or fails with
+ * "PLACE:LINE: reason" when there is no --reject; 0 or -1. */
+int emit_reject(struct ingest *g, uint64_t line, const char *reason,
+		const char *raw, size_t rawlen, struct ml_err *err);
+/* The name a field gets after --rename. */
+const char *renamed(const struct ingest *g, const char *name, size_t n, size_t *outlen);
+/* An output write failed: fills err from the stream. */
+int emit_write_error(struct ml_out *o, struct ml_err *err);
+
+/* stream reading with look-ahead */
+ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err);
+/* Fills the look-ahead; 0 or -1. */
+int stream_peek(struct stream *s, struct ml_err *err);
+
+/* detect.c */
+/* The format of a stream from its name, else its first bytes. */
+enum format detect_format(const char *name, const char *peek, size_t n, int *delimiter);
+/* Parses a --format name; FMT_AUTO when unknown. */
+enum format format_by_name(const char *s);
+
+/* readers: each reads a whole stream; 0 or -1 with err */
+int read_delimited(struct ingest *g, struct stream *s, int delimiter, struct ml_err *err);
+int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err);
+int read_ndjson(struct ingest *g, struct stream *s, struct ml_err *err);
+int read_json_array(struct ingest *g, struct stream *s, struct ml_err *err);
+int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err);
+
+/* header.c: the column plan of delimited text */
+struct plan {
+	size_t ncols;
+	char **names;		/* header names, after de-duplication */
+	ssize_t *slot;		/* output position of each column, or -1 */
+	size_t nout;
+	size_t *out_col;	/* column of each output position */
+	struct ml_buf *keys;	/* per output position: "\"key\":" */
+	enum vtype *types;	/* per column */
+};
+
+/* Builds the plan from a header row (or c1..cN); 0 or -1 with err. */
+int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct ml_err *err);
+void plan_free(struct plan *p);
+
+/* source.c: files, compressed files and archives */
+/* Reads one input file (or - ) through every format reader; 0 or -1. */
+int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct ml_err *err);
+
+#endif
+
+/* row.c: assembling the rows of delimited text */
+struct row {
+	struct plan plan;
+	int planned;		/* the header is read (or made up) */
+	struct ml_buf vals;	/* typed JSON values, back to back */
+	size_t *off, *len;	/* per column, into vals */
+	size_t n, cap;		/* fields seen in this row */
+	const char *bad;	/* first reason this row cannot be used */
+	char **first;		/* raw fields of the first row, until planned */
+	size_t nfirst, capfirst;
+	struct ml_buf line;	/* the output record */
+};
+
+/* A field of the current row (is_null: an unquoted empty CSV field). */
+int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_null);
+/* The end of a row starting at line: emits, rejects or fails; 0 or -1. */
+int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
+	    size_t rawlen, struct ml_err *err);
+/* Forgets the current row (after a parse error). */
+void row_discard(struct row *r);
+/* Frees everything; the row can then be reused for another stream. */
+void row_free(struct row *r);

@@ -1,0 +1,206 @@
+/* ml-ingest: tabular data in, NDJSON records out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "ml_cli.h"
+#include "usage.h"
+
+enum {
+	OPT_FORMAT = ML_OPT_PROGRAM, OPT_NO_HEADER, OPT_MEMBER, OPT_NULL, OPT_STRING,
+	OPT_SCHEMA, OPT_FIELDS, OPT_RENAME, OPT_ADD_SOURCE, OPT_REJECT,
+};
+
+static void push(struct strlist *l, const char *s, size_t n)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof *v);
+	if (!v || !(v[l->n] = strndup(s, n)))
+		ml_usage_error("out of memory");
+	l->v = v;
+	l->n++;
+}
+
+/* Appends the comma-separated items of s to l. */
+static void push_list(struct strlist *l, const char *s)
+{
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		push(l, s, n);
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
+static void add_renames(struct ingest *g, const char *spec)
+{
+	struct strlist pairs = {0};
+
+	push_list(&pairs, spec);
+	for (size_t i = 0; i < pairs.n; i++) {
+		char *eq = strchr(pairs.v[i], '=');
+		if (!eq || eq == pairs.v[i] || !eq[1])
+			ml_usage_error("--rename: '%s' is not OLD=NEW", pairs.v[i]);
+		*eq = '\0';
+		g->renames = realloc(g->renames, (g->nrenames + 1) * sizeof *g->renames);
+		if (!g->renames)
+			ml_usage_error("out of memory");
+		g->renames[g->nrenames].from = strdup(pairs.v[i]);
+		g->renames[g->nrenames++].to = strdup(eq + 1);
+		free(pairs.v[i]);
+	}
+	free(pairs.v);
+}
+
+static int parse_delimiter(const char *arg)
+{
+	if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0)
+		return '\t';
+	if (strlen(arg) != 1 || arg[0] == '"' || arg[0] == '\n' || arg[0] == '\r')
+		ml_usage_error("--delimiter: '%s' is not one byte (other than a quote or newline)", arg);
+	return (unsigned char)arg[0];
+}
+
+static void free_list(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void free_ingest(struct ingest *g)
+{
+	free_list(&g->members);
+	free_list(&g->nulls);
+	free_list(&g->fields);
+	free_list(&g->strings);
+	for (size_t i = 0; i < g->nrenames; i++) {
+		free(g->renames[i].from);
+		free(g->renames[i].to);
+	}
+	free(g->renames);
+	for (size_t i = 0; i < g->nschema; i++)
+		free(g->schema[i].name);
+	free(g->schema);
+	ml_out_free(g->out);
+	ml_out_free(g->reject);
+	ml_recw_free(&g->w);
+	ml_buf_free(&g->scratch);
+	ml_buf_free(&g->source_json);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		ML_CLI_COMMON_OPTIONS,
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"delimiter", required_argument, NULL, 'd'},
+		{"no-header", no_argument, NULL, OPT_NO_HEADER},
+		{"member", required_argument, NULL, OPT_MEMBER},
+		{"null", required_argument, NULL, OPT_NULL},
+		{"string", required_argument, NULL, OPT_STRING},
+		{"schema", required_argument, NULL, OPT_SCHEMA},
+		{"fields", required_argument, NULL, OPT_FIELDS},
+		{"rename", required_argument, NULL, OPT_RENAME},
+		{"add-source", required_argument, NULL, OPT_ADD_SOURCE},
+		{"reject", required_argument, NULL, OPT_REJECT},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const default_nulls[] = {"NA", "N/A", "null", "NULL"};
+	struct ingest g;
+	struct ml_cli cli;
+	struct ml_err err;
+	const char *output = NULL, *reject = NULL, *schema = NULL;
+	int opt, nulls_given = 0, status = ML_EXIT_OK;
+
+	memset(&g, 0, sizeof g);
+	ml_cli_init(&cli, "ml-ingest", ingest_usage, argc, argv);
+	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:d:", longopts, NULL)) != -1) {
+		if (ml_cli_common_option(&cli, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'o': output = optarg; break;
+		case OPT_FORMAT:
+			if ((g.format = format_by_name(optarg)) == FMT_AUTO)
+				ml_usage_error("--format: unknown format '%s' (csv, tsv, ndjson, json, libsvm)", optarg);
+			break;
+		case 'd': g.delimiter = parse_delimiter(optarg); break;
+		case OPT_NO_HEADER: g.no_header = 1; break;
+		case OPT_MEMBER: push(&g.members, optarg, strlen(optarg)); break;
+		case OPT_NULL:
+			nulls_given = 1;
+			if (*optarg)
+				push_list(&g.nulls, optarg);
+			break;
+		case OPT_STRING: push_list(&g.strings, optarg); break;
+		case OPT_SCHEMA: schema = optarg; break;
+		case OPT_FIELDS: push_list(&g.fields, optarg); break;
+		case OPT_RENAME: add_renames(&g, optarg); break;
+		case OPT_ADD_SOURCE:
+			if (!*optarg)
+				ml_usage_error("--add-source needs a field name");
+			g.add_source = optarg;
+			break;
+		case OPT_REJECT: reject = optarg; break;
+		}
+	}
+	if (!nulls_given)
+		for (size_t i = 0; i < sizeof default_nulls / sizeof *default_nulls; i++)
+			push(&g.nulls, default_nulls[i], strlen(default_nulls[i]));
+	if (g.format == FMT_TSV && g.delimiter && g.delimiter != '\t')
+		ml_usage_error("--format tsv splits on tabs; use --format csv with --delimiter");
+	if (g.format && g.format != FMT_CSV && g.format != FMT_TSV && g.delimiter)
+		ml_usage_error("--delimiter goes with delimited text (csv, tsv)");
+	for (size_t i = 0; i < g.fields.n; i++)
+		if (!*g.fields.v[i])
+			ml_usage_error("--fields: empty field name");
+	g.keyed_plain = !g.fields.n && !g.nrenames && !g.add_source;
+
+	ml_cli_start_run(&cli);
+	if (schema && schema_load(&g, schema, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	if (!(g.out = ml_out_open(output, &err)) ||
+	    (reject && !(g.reject = ml_out_open(reject, &err)))) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	int nfiles = argc - optind;
+	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
+		if (ingest_file(&g, nfiles ? argv[optind + i] : "-", cli.run, &err) < 0) {
+			status = ml_cli_report(&cli, &err);
+			goto out;
+		}
+	}
+	if ((g.reject && ml_out_commit(g.reject, &err) < 0) || ml_out_commit(g.out, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	ml_run_output(cli.run, ml_out_path(g.out), ml_out_bytes(g.out),
+		      (int64_t)ml_out_records(g.out), ml_out_sha256(g.out));
+	if (g.reject)
+		ml_run_output(cli.run, ml_out_path(g.reject), ml_out_bytes(g.reject),
+			      (int64_t)ml_out_records(g.reject), ml_out_sha256(g.reject));
+out:
+	ml_run_counter(cli.run, "read", g.read);
+	ml_run_counter(cli.run, "written", g.written);
+	ml_run_counter(cli.run, "rejected", g.rejected);
+	if (schema)
+		ml_run_param(cli.run, "schema", schema);
+	if (cli.verbose)
+		fprintf(stderr, "ml-ingest: read %llu rows, wrote %llu records, rejected %llu\n",
+			(unsigned long long)g.read, (unsigned long long)g.written,
+			(unsigned long long)g.rejected);
+	if (status != ML_EXIT_OK) {
+		if (g.out)
+			ml_out_abort(g.out);
+		if (g.reject)
+			ml_out_abort(g.reject);
+	}
+	free_ingest(&g);
+	return ml_cli_finish(&cli, status);
+}

@@ -1,0 +1,245 @@
+/* Delimited text, row by row: the header makes the plan, each data row is
+ * typed field by field and written in the plan's order. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "ml_json.h"
+
+static char *dup_n(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p) {
+		if (n)
+			memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct ml_err *err)
+{
+	memset(p, 0, sizeof *p);
+	p->ncols = n;
+	p->names = calloc(n + 1, sizeof *p->names);
+	p->slot = calloc(n + 1, sizeof *p->slot);
+	p->types = calloc(n + 1, sizeof *p->types);
+	size_t nout = g->fields.n ? g->fields.n : n;
+	p->out_col = calloc(nout + 1, sizeof *p->out_col);
+	p->keys = calloc(nout + 1, sizeof *p->keys);
+	if (!p->names || !p->slot || !p->types || !p->out_col || !p->keys)
+		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	for (size_t i = 0; i < n; i++) {
+		char made[64];
+		const char *name = names ? names[i] : NULL;
+		if (!name || !*name) {
+			snprintf(made, sizeof made, "c%zu", i + 1);
+			name = made;
+		}
+		if (ml_utf8_valid_prefix(name, strlen(name)) != strlen(name))
+			return ml_err_set(err, ML_ERR_DATA, "%s:1: invalid UTF-8 in the name of column %zu",
+					  g->place, i + 1);
+		/* a name seen before gets _2, _3, ...: keys stay unique, nothing lost */
+		char *unique = strdup(name);
+		for (int k = 2; unique; k++) {
+			size_t j;
+			for (j = 0; j < i && strcmp(p->names[j], unique) != 0; j++)
+				;
+			if (j == i)
+				break;
+			free(unique);
+			size_t m = strlen(name) + 24;
+			if ((unique = malloc(m)))
+				snprintf(unique, m, "%s_%d", name, k);
+		}
+		if (!unique)
+			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+		p->names[i] = unique;
+		p->slot[i] = -1;
+	}
+	if (g->fields.n) {
+		for (size_t k = 0; k < g->fields.n; k++) {
+			size_t i;
+			for (i = 0; i < n && strcmp(p->names[i], g->fields.v[k]) != 0; i++)
+				;
+			if (i == n)
+				return ml_err_set(err, ML_ERR_DATA, "%s: no column '%s' (from --fields) in the header",
+						  g->place, g->fields.v[k]);
+			p->out_col[p->nout++] = i;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			p->out_col[p->nout++] = i;
+	}
+	for (size_t k = 0; k < p->nout; k++) {
+		size_t i = p->out_col[k], len;
+		const char *name = renamed(g, p->names[i], strlen(p->names[i]), &len);
+		p->slot[i] = (ssize_t)k;
+		p->types[i] = forced_type(g, name, len);
+		if (ml_json_quote(&p->keys[k], name, len) < 0 || ml_buf_addc(&p->keys[k], ':') < 0)
+			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	}
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->ncols; i++)
+		free(p->names[i]);
+	for (size_t k = 0; k < p->nout; k++)
+		ml_buf_free(&p->keys[k]);
+	free(p->names);
+	free(p->slot);
+	free(p->types);
+	free(p->out_col);
+	free(p->keys);
+	memset(p, 0, sizeof *p);
+}
+
+static int grow(struct row *r)
+{
+	size_t cap = r->cap ? r->cap * 2 : 32;
+	size_t *off = realloc(r->off, cap * sizeof *off);
+	if (!off)
+		return -1;
+	r->off = off;
+	size_t *len = realloc(r->len, cap * sizeof *len);
+	if (!len)
+		return -1;
+	r->len = len;
+	r->cap = cap;
+	return 0;
+}
+
+int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_null)
+{
+	if (!r->planned) {
+		/* the first row: keep it raw until the plan exists */
+		if (r->nfirst == r->capfirst) {
+			size_t cap = r->capfirst ? r->capfirst * 2 : 32;
+			char **v = realloc(r->first, cap * sizeof *v);
+			if (!v)
+				return -1;
+			r->first = v;
+			r->capfirst = cap;
+		}
+		/* NULL marks an unquoted empty field */
+		r->first[r->nfirst++] = is_null ? NULL : dup_n(s, n);
+		return 0;
+	}
+	size_t i = r->n++;
+	if (i >= r->plan.ncols || r->plan.slot[i] < 0)
+		return 0;
+	if (i >= r->cap && grow(r) < 0)
+		return -1;
+	r->off[i] = r->vals.len;
+	const char *why = type_value(&r->vals, s, n, is_null, r->plan.types[i], &g->nulls);
+	r->len[i] = r->vals.len - r->off[i];
+	if (why && !r->bad) {
+		static char reason[512];
+		snprintf(reason, sizeof reason, "column '%s': %s", r->plan.names[i], why);
+		r->bad = reason;
+	}
+	return 0;
+}
+
+static int write_row(struct ingest *g, struct row *r, struct ml_err *err)
+{
+	struct ml_buf *b = &r->line;
+	const struct plan *p = &r->plan;
+
+	ml_buf_reset(b);
+	ml_buf_addc(b, '{');
+	for (size_t k = 0; k < p->nout; k++) {
+		size_t i = p->out_col[k];
+		if (k)
+			ml_buf_addc(b, ',');
+		ml_buf_add(b, p->keys[k].data, p->keys[k].len);
+		ml_buf_add(b, r->vals.data + r->off[i], r->len[i]);
+	}
+	if (g->add_source) {
+		if (p->nout)
+			ml_buf_addc(b, ',');
+		ml_json_quote(b, g->add_source, strlen(g->add_source));
+		ml_buf_addc(b, ':');
+		ml_buf_add(b, g->source_json.data, g->source_json.len);
+	}
+	if (ml_buf_addc(b, '}') < 0)
+		return ml_err_sys(err, ENOMEM, "%s", g->place);
+	if (ml_out_write(g->out, b->data, b->len) < 0 || ml_out_end_record(g->out) < 0)
+		return emit_write_error(g->out, err);
+	g->written++;
+	return 0;
+}
+
+static int replay_first(struct ingest *g, struct row *r)
+{
+	for (size_t i = 0; i < r->nfirst; i++) {
+		const char *s = r->first[i];
+		if (row_field(g, r, s ? s : "", s ? strlen(s) : 0, s == NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_first(struct row *r)
+{
+	for (size_t i = 0; i < r->nfirst; i++)
+		free(r->first[i]);
+	r->nfirst = 0;
+}
+
+int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
+	    size_t rawlen, struct ml_err *err)
+{
+	int rc = 0;
+
+	if (!r->planned) {
+		rc = plan_build(g, &r->plan, g->no_header ? NULL : r->first, r->nfirst, err);
+		r->planned = 1;
+		if (rc == 0 && g->no_header) {
+			if (replay_first(g, r) < 0)
+				rc = ml_err_sys(err, ENOMEM, "%s", g->place);
+		}
+		free_first(r);
+		if (rc < 0 || !g->no_header) {
+			row_discard(r);
+			return rc;
+		}
+	}
+	g->read++;
+	if (r->n != r->plan.ncols) {
+		char reason[128];
+		snprintf(reason, sizeof reason, "row has %zu field%s, the header has %zu",
+			 r->n, r->n == 1 ? "" : "s", r->plan.ncols);
+		rc = emit_reject(g, line, reason, raw, rawlen, err);
+	} else if (r->bad) {
+		rc = emit_reject(g, line, r->bad, raw, rawlen, err);
+	} else {
+		rc = write_row(g, r, err);
+	}
+	row_discard(r);
+	return rc;
+}
+
+void row_discard(struct row *r)
+{
+	ml_buf_reset(&r->vals);
+	r->n = 0;
+	r->bad = NULL;
+}
+
+void row_free(struct row *r)
+{
+	free_first(r);
+	free(r->first);
+	if (r->planned)
+		plan_free(&r->plan);
+	ml_buf_free(&r->vals);
+	ml_buf_free(&r->line);
+	free(r->off);
+	free(r->len);
+	memset(r, 0, sizeof *r);
+}
