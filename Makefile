@@ -20,7 +20,7 @@ WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-protot
 CSTD    = -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 CPPFLAGS += -Icommon
-LDLIBS  = -lcsv -larchive -lcrypto -ljq -lm
+LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm
 
 ifeq ($(SANITIZE),1)
 BUILD   = build/san
@@ -44,8 +44,8 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and the benchmarks need.
-DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev \
-	jq bats bats-assert bats-support python3 gzip bzip2 xz-utils zstd zip \
+DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
+	jq bats bats-assert bats-support python3 python3-xxhash gzip bzip2 xz-utils zstd zip \
 	mandoc
 
 all: $(PROGRAMS:%=$(BIN)/%) bin

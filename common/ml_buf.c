@@ -25,16 +25,6 @@ int ml_buf_reserve(struct ml_buf *b, size_t n)
 	return 0;
 }
 
-int ml_buf_add(struct ml_buf *b, const void *p, size_t n)
-{
-	if (ml_buf_reserve(b, n) < 0)
-		return -1;
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
 int ml_buf_adds(struct ml_buf *b, const char *s)
 {
 	return ml_buf_add(b, s, strlen(s));

@@ -13,8 +13,6 @@ struct ml_buf {
 
 /* Makes room for n more bytes; returns 0, or -1 when memory is out. */
 int ml_buf_reserve(struct ml_buf *b, size_t n);
-/* Appends n bytes; returns 0 or -1 (out of memory). */
-int ml_buf_add(struct ml_buf *b, const void *p, size_t n);
 /* Appends a NUL-terminated string; returns 0 or -1. */
 int ml_buf_adds(struct ml_buf *b, const char *s);
 /* Appends printf-formatted text; returns 0 or -1. */
@@ -32,6 +30,17 @@ static inline int ml_buf_addc(struct ml_buf *b, char c)
 	if (b->len == b->cap && ml_buf_reserve(b, 1) < 0)
 		return -1;
 	b->data[b->len++] = c;
+	return 0;
+}
+
+/* Appends n bytes; returns 0 or -1 (out of memory). */
+static inline int ml_buf_add(struct ml_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n && ml_buf_reserve(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
 	return 0;
 }
 

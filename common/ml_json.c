@@ -1,6 +1,9 @@
 #include "ml_json.h"
 
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Byte classes inside a string: what the fast loop must stop for. */
 enum { C_PLAIN, C_QUOTE, C_ESC, C_CTRL, C_HIGH };
@@ -72,6 +75,32 @@ size_t ml_utf8_valid_prefix(const char *s, size_t n)
 	return (size_t)(p - (const unsigned char *)s);
 }
 
+/* The first byte at or after p that a string scan must look at: a quote, a
+ * backslash, a control byte or a non-ASCII byte.  Sixteen bytes at a time
+ * where SSE2 is there (every x86-64): a signed "less than 0x20" catches both
+ * control bytes and bytes >= 0x80. */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+							_mm_cmpeq_epi8(v, backslash)),
+					   _mm_cmplt_epi8(v, space));
+		int mask = _mm_movemask_epi8(hit);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+#endif
+	while (p < end && string_class[*p] == C_PLAIN)
+		p++;
+	return p;
+}
+
 static int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -112,8 +141,7 @@ const char *ml_json_scan_string(const char *s, const char *e, int *escaped,
 
 	*escaped = 0;
 	for (;;) {
-		while (p < end && string_class[*p] == C_PLAIN)
-			p++;
+		p = skip_plain(p, end);
 		if (p == end)
 			return fail_at(fail, s, "unterminated string");
 		switch (string_class[*p]) {
@@ -249,19 +277,36 @@ static const char *scan_scalar(const char *p, const char *end,
 	}
 }
 
+/* Entries of libjq's parser stack that an open container takes while a
+ * value inside it is being read: an array one, an object two (the object
+ * and the key whose value comes next). */
+static int jq_slots(char bracket)
+{
+	return bracket == '{' ? 2 : 1;
+}
+
 /* Scans an array or object at p without recursion: a stack of the open
- * brackets is all the state needed. */
+ * brackets is all the state needed.
+ *
+ * The depth limit is libjq 1.6's, exactly: it refuses to open a container
+ * when its parser stack already holds ML_JSON_MAX_DEPTH entries, and an
+ * open object holds two of them (see jq_slots).  So 256 nested arrays pass
+ * and a 257th fails, while objects fail at the 129th.  The caller's depth
+ * enclosing containers are taken to be objects (a record's fields sit in
+ * its top-level object), two entries each. */
 static const char *scan_composite(const char *p, const char *end, int depth,
 				  struct ml_json_fail *fail)
 {
 	char stack[ML_JSON_MAX_DEPTH + 1];
 	int sp = 0, escaped;
+	int slots = depth <= 0 ? 0 : depth >= ML_JSON_MAX_DEPTH ? ML_JSON_MAX_DEPTH : 2 * depth;
 	enum ml_json_type t;
 
 	for (;;) {
 		/* p is at an opening bracket */
-		if (depth + sp >= ML_JSON_MAX_DEPTH)
+		if (slots >= ML_JSON_MAX_DEPTH)
 			return fail_at(fail, p, "nested too deeply");
+		slots += jq_slots(*p);
 		stack[sp++] = *p++;
 		p = ml_json_skip_ws(p, end);
 		if (p < end && *p == (stack[sp - 1] == '{' ? '}' : ']')) {
@@ -297,7 +342,8 @@ after_value:
 			       ? "expected ',' or '}' in object"
 			       : "expected ',' or ']' in array");
 closed:
-		if (--sp == 0)
+		slots -= jq_slots(stack[--sp]);
+		if (sp == 0)
 			return p;
 		goto after_value;
 	}

@@ -72,6 +72,29 @@ static void on_row(int c, void *ctx)
 	st->row_line = 0;
 }
 
+/* A line with no quote that starts a row is a whole row, and splitting it
+ * at the delimiter gives exactly what libcsv would.  Measured: libcsv's
+ * byte-by-byte state machine was half of ml-ingest's time, so the common
+ * case skips it; quoted rows still go through libcsv. */
+static int split_plain(struct csv_state *st, const char *line, size_t len, int delimiter)
+{
+	const char *q = line, *end = line + len;
+
+	for (;;) {
+		const char *d = memchr(q, delimiter, (size_t)(end - q));
+		const char *fe = d ? d : end;
+		if (row_field(st->g, &st->row, q, (size_t)(fe - q), fe == q) < 0)
+			return ml_err_sys(st->err, ENOMEM, "%s", st->g->place);
+		if (!d)
+			break;
+		q = d + 1;
+	}
+	if (row_end(st->g, &st->row, st->line, line, len, st->err) < 0)
+		return -1;
+	st->row_line = 0;
+	return 0;
+}
+
 static int init_parser(struct csv_parser *p, int delimiter)
 {
 	if (csv_init(p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -125,6 +148,13 @@ int read_delimited(struct ingest *g, struct stream *s, int delimiter, struct ml_
 		st.cur_len = len;
 		if (!st.row_line && len)
 			st.row_line = st.line;
+		if (p.pstate == 0 && len && !memchr(line, '"', len) && !memchr(line, '\r', len)) {
+			if (split_plain(&st, line, len, delimiter) < 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if (csv_parse(&p, line, len, on_field, on_row, &st) != len ||
 		    csv_parse(&p, "\n", 1, on_field, on_row, &st) != 1) {
 			if (st.failed) {

@@ -29,6 +29,14 @@ struct rename {
 	char *from, *to;
 };
 
+/* The tokens read as null, with what makes checking them cheap per value. */
+struct null_tokens {
+	size_t n;
+	char **v;
+	size_t *len;
+	unsigned char first[256];	/* 1 for a byte some token starts with */
+};
+
 struct typed_field {
 	char *name;
 	enum vtype type;
@@ -49,7 +57,8 @@ struct ingest {
 	enum format format;
 	int delimiter;		/* 0: by format or detection */
 	int no_header;
-	struct strlist members, nulls, fields, strings;
+	struct strlist members, fields, strings;
+	struct null_tokens nulls;
 	struct rename *renames;
 	size_t nrenames;
 	struct typed_field *schema;
@@ -76,7 +85,10 @@ struct ingest {
 /* Appends the JSON for one text value of the given type; NULL, or the
  * reason the value cannot be read (invalid UTF-8, type mismatch). */
 const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
-		       enum vtype t, const struct strlist *nulls);
+		       enum vtype t, const struct null_tokens *nulls);
+/* Adds a null token. */
+void null_tokens_add(struct null_tokens *nt, const char *s, size_t n);
+void null_tokens_free(struct null_tokens *nt);
 /* The forced type of an output field name. */
 enum vtype forced_type(const struct ingest *g, const char *name, size_t n);
 /* Loads --schema FILE into g->schema; 0, or -1 with err naming the problem. */
@@ -141,6 +153,7 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 struct row {
 	struct plan plan;
 	int planned;		/* the header is read (or made up) */
+	int direct;		/* output order = column order: type straight into line */
 	struct ml_buf vals;	/* typed JSON values, back to back */
 	size_t *off, *len;	/* per column, into vals */
 	size_t n, cap;		/* fields seen in this row */

@@ -73,7 +73,7 @@ static void free_list(struct strlist *l)
 static void free_ingest(struct ingest *g)
 {
 	free_list(&g->members);
-	free_list(&g->nulls);
+	null_tokens_free(&g->nulls);
 	free_list(&g->fields);
 	free_list(&g->strings);
 	for (size_t i = 0; i < g->nrenames; i++) {
@@ -132,8 +132,14 @@ int main(int argc, char **argv)
 		case OPT_MEMBER: push(&g.members, optarg, strlen(optarg)); break;
 		case OPT_NULL:
 			nulls_given = 1;
-			if (*optarg)
-				push_list(&g.nulls, optarg);
+			if (*optarg) {
+				struct strlist l = {0};
+				push_list(&l, optarg);
+				for (size_t i = 0; i < l.n; i++)
+					if (*l.v[i])
+						null_tokens_add(&g.nulls, l.v[i], strlen(l.v[i]));
+				free_list(&l);
+			}
 			break;
 		case OPT_STRING: push_list(&g.strings, optarg); break;
 		case OPT_SCHEMA: schema = optarg; break;
@@ -149,7 +155,7 @@ int main(int argc, char **argv)
 	}
 	if (!nulls_given)
 		for (size_t i = 0; i < sizeof default_nulls / sizeof *default_nulls; i++)
-			push(&g.nulls, default_nulls[i], strlen(default_nulls[i]));
+			null_tokens_add(&g.nulls, default_nulls[i], strlen(default_nulls[i]));
 	if (g.format == FMT_TSV && g.delimiter && g.delimiter != '\t')
 		ml_usage_error("--format tsv splits on tabs; use --format csv with --delimiter");
 	if (g.format && g.format != FMT_CSV && g.format != FMT_TSV && g.delimiter)

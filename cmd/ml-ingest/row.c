@@ -113,6 +113,14 @@ static int grow(struct row *r)
 	return 0;
 }
 
+static void set_bad(struct row *r, size_t col, const char *why)
+{
+	static char reason[512];
+
+	snprintf(reason, sizeof reason, "column '%s': %s", r->plan.names[col], why);
+	r->bad = reason;
+}
+
 int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_null)
 {
 	if (!r->planned) {
@@ -132,16 +140,28 @@ int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_n
 	size_t i = r->n++;
 	if (i >= r->plan.ncols || r->plan.slot[i] < 0)
 		return 0;
+	if (r->direct) {
+		struct ml_buf *b = &r->line;
+		const struct ml_buf *key = &r->plan.keys[i];
+		if (i == 0)
+			ml_buf_reset(b);
+		if (ml_buf_reserve(b, key->len + 1) < 0)
+			return -1;
+		b->data[b->len++] = i ? ',' : '{';
+		memcpy(b->data + b->len, key->data, key->len);
+		b->len += key->len;
+		const char *why = type_value(b, s, n, is_null, r->plan.types[i], &g->nulls);
+		if (why && !r->bad)
+			set_bad(r, i, why);
+		return 0;
+	}
 	if (i >= r->cap && grow(r) < 0)
 		return -1;
 	r->off[i] = r->vals.len;
 	const char *why = type_value(&r->vals, s, n, is_null, r->plan.types[i], &g->nulls);
 	r->len[i] = r->vals.len - r->off[i];
-	if (why && !r->bad) {
-		static char reason[512];
-		snprintf(reason, sizeof reason, "column '%s': %s", r->plan.names[i], why);
-		r->bad = reason;
-	}
+	if (why && !r->bad)
+		set_bad(r, i, why);
 	return 0;
 }
 
@@ -150,6 +170,13 @@ static int write_row(struct ingest *g, struct row *r, struct ml_err *err)
 	struct ml_buf *b = &r->line;
 	const struct plan *p = &r->plan;
 
+	if (r->direct) {
+		if (p->ncols == 0) {
+			ml_buf_reset(b);
+			ml_buf_addc(b, '{');
+		}
+		goto tail;
+	}
 	ml_buf_reset(b);
 	ml_buf_addc(b, '{');
 	for (size_t k = 0; k < p->nout; k++) {
@@ -159,6 +186,7 @@ static int write_row(struct ingest *g, struct row *r, struct ml_err *err)
 		ml_buf_add(b, p->keys[k].data, p->keys[k].len);
 		ml_buf_add(b, r->vals.data + r->off[i], r->len[i]);
 	}
+tail:
 	if (g->add_source) {
 		if (p->nout)
 			ml_buf_addc(b, ',');
@@ -199,6 +227,7 @@ int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
 	if (!r->planned) {
 		rc = plan_build(g, &r->plan, g->no_header ? NULL : r->first, r->nfirst, err);
 		r->planned = 1;
+		r->direct = rc == 0 && !g->fields.n;
 		if (rc == 0 && g->no_header) {
 			if (replay_first(g, r) < 0)
 				rc = ml_err_sys(err, ENOMEM, "%s", g->place);

@@ -20,12 +20,37 @@ static int is_false_word(const char *s, size_t n)
 			  memcmp(s, "FALSE", 5) == 0);
 }
 
-static int is_null_token(const char *s, size_t n, const struct strlist *nulls)
+static int is_null_token(const char *s, size_t n, const struct null_tokens *nulls)
 {
+	if (!nulls->first[(unsigned char)s[0]])
+		return 0;
 	for (size_t i = 0; i < nulls->n; i++)
-		if (strlen(nulls->v[i]) == n && memcmp(nulls->v[i], s, n) == 0)
+		if (nulls->len[i] == n && memcmp(nulls->v[i], s, n) == 0)
 			return 1;
 	return 0;
+}
+
+void null_tokens_add(struct null_tokens *nt, const char *s, size_t n)
+{
+	char **v = realloc(nt->v, (nt->n + 1) * sizeof *v);
+	size_t *len = v ? realloc(nt->len, (nt->n + 1) * sizeof *len) : NULL;
+
+	if (v)
+		nt->v = v;
+	if (len)
+		nt->len = len;
+	if (!v || !len || !(nt->v[nt->n] = strndup(s, n)))
+		return;
+	nt->len[nt->n++] = n;
+	nt->first[(unsigned char)s[0]] = 1;
+}
+
+void null_tokens_free(struct null_tokens *nt)
+{
+	for (size_t i = 0; i < nt->n; i++)
+		free(nt->v[i]);
+	free(nt->v);
+	free(nt->len);
 }
 
 static int is_integer(const char *s, size_t n)
@@ -36,6 +61,22 @@ static int is_integer(const char *s, size_t n)
 
 static const char *quote_string(struct ml_buf *out, const char *s, size_t n)
 {
+	size_t i = 0;
+
+	/* most values are printable ASCII with nothing to escape: one pass */
+	while (i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 &&
+	       s[i] != '"' && s[i] != '\\')
+		i++;
+	if (i == n) {
+		if (ml_buf_reserve(out, n + 2) < 0)
+			return "out of memory";
+		char *q = out->data + out->len;
+		q[0] = '"';
+		memcpy(q + 1, s, n);
+		q[n + 1] = '"';
+		out->len += n + 2;
+		return NULL;
+	}
 	if (ml_utf8_valid_prefix(s, n) != n)
 		return "invalid UTF-8";
 	if (ml_json_quote(out, s, n) < 0)
@@ -44,7 +85,7 @@ static const char *quote_string(struct ml_buf *out, const char *s, size_t n)
 }
 
 const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
-		       enum vtype t, const struct strlist *nulls)
+		       enum vtype t, const struct null_tokens *nulls)
 {
 	if (is_null || n == 0 || (nulls->n && is_null_token(s, n, nulls)))
 		return ml_buf_add(out, "null", 4) < 0 ? "out of memory" : NULL;

@@ -5,9 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A uniform number in [0, 1) from the seed and the key bytes: FNV-1a 64 over
- * the seed's 8 little-endian bytes then the key, finished with SplitMix64's
- * mixer, top 53 bits.  The same on every machine and for every record set. */
+/* A uniform number in [0, 1) from the seed and the key bytes: the top 53
+ * bits of XXH64(key, seed) (libxxhash; XXH64's output is frozen, so a
+ * record's part is the same on every machine and in every version), divided
+ * by 2^53. */
 double split_hash_unit(uint64_t seed, const char *key, size_t n);
 
 /* The part for u: the first i with u < cum[i]; the last part otherwise. */

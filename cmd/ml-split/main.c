@@ -1,8 +1,11 @@
 /* ml-split: deterministic splitting of a record stream into parts. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "assign.h"
 #include "ml_buf.h"
@@ -66,6 +69,7 @@ struct split {
 	struct part parts[MAX_PARTS];
 	size_t nparts;
 	double cum[MAX_PARTS];
+	int by_ratio;		/* --ratio was given */
 	const char *key;
 	uint64_t seed;
 	const char *by;
@@ -196,7 +200,8 @@ static int part_by_cut(struct split *s, const struct ml_rec *r,
 	if (t != ML_JSON_NUMBER && t != ML_JSON_STRING)
 		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: record has %s '%s' (the --by field needs a number or a string)",
 				  at->file, (unsigned long long)at->line,
-				  i < 0 ? "no" : t == ML_JSON_NULL ? "a null" : "a non-scalar", s->by);
+				  i < 0 ? "no" : t == ML_JSON_NULL ? "a null" : t == ML_JSON_ARRAY ? "an array" :
+				  t == ML_JSON_OBJECT ? "an object" : "a boolean", s->by);
 	if (t == ML_JSON_NUMBER)
 		ml_rec_number(r, (size_t)i, &v);
 	else {
@@ -228,7 +233,7 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 		     const struct ml_place *at, struct ml_err *err)
 {
 	struct split *s = ctx;
-	size_t which;
+	size_t which = 0;
 	int rc;
 
 	rc = s->by ? part_by_cut(s, r, at, &which, err)
@@ -251,25 +256,62 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 	return 0;
 }
 
+/* With --by and no --parts, the parts get their default names; done before
+ * -o NAME=FILE is matched against them, so the defaults can be named there. */
+static void default_parts(struct split *s)
+{
+	if (!s->by || s->nparts || !s->ncuts)
+		return;
+	if (s->ncuts == 1) {
+		add_part(s, "train", 5);
+		add_part(s, "test", 4);
+	} else {
+		char name[32];
+		for (size_t i = 0; i <= s->ncuts; i++) {
+			snprintf(name, sizeof name, "part%zu", i + 1);
+			add_part(s, name, strlen(name));
+		}
+	}
+}
+
+/* Where a path leads once its directory is resolved (the last component is
+ * kept: a rename replaces a symlink, not its target); NULL when the
+ * directory cannot be resolved. */
+static char *resolved_path(const char *path)
+{
+	char *copy = xstrdup(path), *copy2 = xstrdup(path), dir[PATH_MAX], *out = NULL;
+	const char *base = basename(copy2);
+
+	if (realpath(dirname(copy), dir)) {
+		size_t n = strlen(dir) + strlen(base) + 2;
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+	}
+	free(copy);
+	free(copy2);
+	return out;
+}
+
+/* Whether two outputs would end up in the same file (one part's records
+ * would be lost under the other's). */
+static int same_output(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 1;
+	char *ra = resolved_path(a), *rb = resolved_path(b);
+	int same = ra && rb && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
+}
+
 static void check_options(struct split *s, const char *single_output)
 {
-	if (s->by && s->nparts && s->parts[0].share > 0)
+	if (s->by && s->by_ratio)
 		ml_usage_error("--ratio and --by are two ways to split: choose one");
 	if (s->by) {
 		if (!s->ncuts)
 			ml_usage_error("--by needs at least one --cut");
-		if (!s->nparts) {
-			if (s->ncuts == 1) {
-				add_part(s, "train", 5);
-				add_part(s, "test", 4);
-			} else {
-				char name[32];
-				for (size_t i = 0; i <= s->ncuts; i++) {
-					snprintf(name, sizeof name, "part%zu", i + 1);
-					add_part(s, name, strlen(name));
-				}
-			}
-		}
 		if (s->nparts != s->ncuts + 1)
 			ml_usage_error("%zu cut points make %zu parts, but --parts names %zu",
 				       s->ncuts, s->ncuts + 1, s->nparts);
@@ -281,10 +323,12 @@ static void check_options(struct split *s, const char *single_output)
 				ml_usage_error("--cut points must ascend ('%s' then '%s')", a->text, b->text);
 		}
 	} else {
-		if (!s->nparts)
-			ml_usage_error("say how to split: --ratio NAME=SHARE,... or --by FIELD --cut VALUE");
 		if (s->ncuts)
 			ml_usage_error("--cut needs --by");
+		if (s->nparts && !s->by_ratio)
+			ml_usage_error("--parts names the parts of --by; with --ratio, name them there");
+		if (!s->nparts)
+			ml_usage_error("say how to split: --ratio NAME=SHARE,... or --by FIELD --cut VALUE");
 	}
 	if (s->key && s->by)
 		ml_usage_error("--key goes with --ratio, not with --by");
@@ -293,14 +337,26 @@ static void check_options(struct split *s, const char *single_output)
 			if (s->parts[i].path)
 				ml_usage_error("--tag writes one stream: give -o FILE, not -o %s=FILE",
 					       s->parts[i].name);
-		(void)single_output;
-	} else {
-		if (single_output)
-			ml_usage_error("-o %s: name the part (-o NAME=FILE), or use --tag", single_output);
-		for (size_t i = 0; i < s->nparts; i++)
-			if (!s->parts[i].path)
-				ml_usage_error("part '%s' has no output (-o %s=FILE)",
-					       s->parts[i].name, s->parts[i].name);
+		if (single_output && !*single_output)
+			ml_usage_error("-o: the file name is empty");
+		return;
+	}
+	if (single_output)
+		ml_usage_error("-o %s: name the part (-o NAME=FILE), or use --tag", single_output);
+	for (size_t i = 0; i < s->nparts; i++) {
+		const struct part *p = &s->parts[i];
+		if (!p->path)
+			ml_usage_error("part '%s' has no output (-o %s=FILE)", p->name, p->name);
+		if (!*p->path)
+			ml_usage_error("-o %s=: the file name is empty", p->name);
+		for (size_t j = 0; j < i; j++) {
+			const struct part *q = &s->parts[j];
+			if (strcmp(p->path, "-") == 0 && strcmp(q->path, "-") == 0)
+				ml_usage_error("parts '%s' and '%s' both go to standard output: only one can",
+					       q->name, p->name);
+			if (strcmp(p->path, "-") && strcmp(q->path, "-") && same_output(p->path, q->path))
+				ml_usage_error("parts '%s' and '%s' both write '%s'", q->name, p->name, p->path);
+		}
 	}
 }
 
@@ -319,36 +375,42 @@ static int open_outputs(struct split *s, const char *single_output, struct ml_er
 		s->tagged = ml_out_open(single_output, err);
 		return s->tagged ? 0 : -1;
 	}
-	int stdout_used = 0;
 	for (size_t i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
-		if (strcmp(p->path, "-") == 0 && stdout_used++)
-			return ml_err_set(err, ML_ERR_USAGE, "only one part can go to standard output");
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(p->path, "-") && strcmp(p->path, s->parts[j].path) == 0)
-				return ml_err_set(err, ML_ERR_USAGE, "parts '%s' and '%s' both write '%s'",
-						  s->parts[j].name, p->name, p->path);
 		if (!(p->out = ml_out_open(p->path, err)))
 			return -1;
 	}
 	return 0;
 }
 
+/* Whether an output is written as it goes (stdout, a device, a fifo) rather
+ * than renamed into place at the end. */
+static int is_stream(const struct ml_out *o)
+{
+	struct stat st;
+	const char *path = ml_out_path(o);
+
+	return strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+/* Commits the streams first, then the files: the streams are where a write
+ * fails late (a full device, a closed pipe), and a failure there must leave
+ * the files as they were.  The run log lists the outputs in part order. */
 static int commit_outputs(struct split *s, struct ml_run *run, struct ml_err *err)
 {
-	int rc = 0;
-
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i <= s->nparts; i++) {
+			struct ml_out *o = i == s->nparts ? s->tagged : s->parts[i].out;
+			if (o && is_stream(o) == (pass == 0) && ml_out_commit(o, err) < 0)
+				return -1;
+		}
 	for (size_t i = 0; i <= s->nparts; i++) {
 		struct ml_out *o = i == s->nparts ? s->tagged : s->parts[i].out;
-		if (!o)
-			continue;
-		if (rc == 0 && ml_out_commit(o, err) < 0)
-			rc = -1;
-		if (rc == 0)
+		if (o)
 			ml_run_output(run, ml_out_path(o), ml_out_bytes(o),
 				      (int64_t)ml_out_records(o), ml_out_sha256(o));
 	}
-	return rc;
+	return 0;
 }
 
 static void free_split(struct split *s)
@@ -400,6 +462,7 @@ int main(int argc, char **argv)
 			if (s.nparts)
 				ml_usage_error("parts given twice (--ratio or --parts)");
 			parse_ratio(&s, optarg);
+			s.by_ratio = 1;
 			break;
 		case OPT_KEY: s.key = optarg; break;
 		case OPT_SEED: s.seed = ml_cli_parse_count("--seed", optarg); break;
@@ -413,6 +476,7 @@ int main(int argc, char **argv)
 		case OPT_TAG: s.tag = optarg; break;
 		}
 	}
+	default_parts(&s);
 	for (size_t i = 0; i < noutputs; i++) {
 		const char *eq = strchr(outputs[i], '=');
 		struct part *p = eq ? find_part(&s, outputs[i], (size_t)(eq - outputs[i])) : NULL;
@@ -433,8 +497,7 @@ int main(int argc, char **argv)
 
 	ml_cli_start_run(&cli);
 	if (open_outputs(&s, single_output, &err) < 0) {
-		status = err.kind == ML_ERR_USAGE ? (ml_warn("%s", err.msg), ML_EXIT_TROUBLE)
-						  : ml_cli_report(&cli, &err);
+		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
 	struct ml_each each = {.record = on_record, .ctx = &s, .run = cli.run};
