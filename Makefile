@@ -46,14 +46,18 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the build, the tests and the benchmarks need.
 DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
 	jq bats bats-assert bats-support python3 python3-xxhash gzip bzip2 xz-utils zstd zip \
-	mandoc
+	mandoc zsh fish
 
+ifeq ($(SANITIZE),1)
+all: $(PROGRAMS:%=$(BIN)/%)
+else
 all: $(PROGRAMS:%=$(BIN)/%) bin
+endif
 
-# bin/ is where people look; it points at the release build.
-bin: $(PROGRAMS:%=$(BIN)/%)
+# bin/ is where people look; it points at the release build only.
+bin: $(PROGRAMS:%=build/rel/bin/%)
 	@mkdir -p bin
-	@for p in $(PROGRAMS); do ln -sf ../$(BIN)/$$p bin/$$p; done
+	@for p in $(PROGRAMS); do ln -sf ../build/rel/bin/$$p bin/$$p; done
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(dir $@)
