@@ -32,6 +32,7 @@ void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 	cli->usage = usage;
 	cli->argc = argc;
 	cli->argv = argv;
+	opterr = 0;
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_fatal_signal;
@@ -94,12 +95,14 @@ int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg)
 		cli->run_opts.disabled = 1;
 		return 1;
 	case '?':
-		/* getopt_long has said what was wrong */
-		fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
-		exit(ML_EXIT_TROUBLE);
+		/* opterr is off: getopt would name argv[0], not the program */
+		if (optopt > 0 && optopt < 0x100 && !(optind > 1 && strncmp(cli->argv[optind - 1], "--", 2) == 0))
+			ml_usage_error("invalid option -- '%c'", optopt);
+		ml_usage_error("unrecognized option '%s'", cli->argv[optind - 1]);
 	case ':':
-		fprintf(stderr, "Try '%s --help' for more information.\n", cli->prog);
-		exit(ML_EXIT_TROUBLE);
+		if (optopt > 0 && optopt < 0x100 && !(optind > 1 && strncmp(cli->argv[optind - 1], "--", 2) == 0))
+			ml_usage_error("option requires an argument -- '%c'", optopt);
+		ml_usage_error("option '%s' requires an argument", cli->argv[optind - 1]);
 	}
 	return 0;
 }
@@ -143,7 +146,7 @@ unsigned long long ml_cli_parse_count(const char *opt, const char *arg)
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (!*arg || *end || errno || arg[0] == '-')
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno)
 		ml_usage_error("%s: '%s' is not a non-negative integer", opt, arg);
 	return v;
 }

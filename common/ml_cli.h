@@ -29,8 +29,9 @@ enum {
 	{"run-log", required_argument, NULL, ML_OPT_RUN_LOG}, \
 	{"no-run-log", no_argument, NULL, ML_OPT_NO_RUN_LOG}
 
-/* The short options every program takes, to put first in its optstring. */
-#define ML_CLI_COMMON_SHORT "hv"
+/* The short options every program takes, to put first in its optstring
+ * (the leading ':' makes a missing argument distinguishable). */
+#define ML_CLI_COMMON_SHORT ":hv"
 
 struct ml_cli {
 	const char *prog;
