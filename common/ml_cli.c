@@ -118,6 +118,15 @@ void ml_cli_start_run(struct ml_cli *cli)
 	}
 }
 
+struct ml_out *ml_cli_out_open(struct ml_cli *cli, const char *path, struct ml_err *err)
+{
+	struct ml_out *o = ml_out_open(path, err);
+
+	if (o && !(cli->run && ml_run_log_path(cli->run)))
+		ml_out_no_hash(o);
+	return o;
+}
+
 int ml_cli_report(struct ml_cli *cli, const struct ml_err *err)
 {
 	(void)cli;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 
 #include "ml_err.h"
+#include "ml_out.h"
 #include "ml_runlog.h"
 
 #define ML_EXIT_OK 0		/* success, or the check passed */
@@ -53,6 +54,8 @@ void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg);
 /* Opens the run log; on failure prints why and exits 2. */
 void ml_cli_start_run(struct ml_cli *cli);
+/* Opens an output (ml_out_open) that is hashed only when the run is logged. */
+struct ml_out *ml_cli_out_open(struct ml_cli *cli, const char *path, struct ml_err *err);
 /* Prints "prog: msg" for err and returns the exit status it calls for: 0
  * for a closed pipe (printing nothing), else 2. */
 int ml_cli_report(struct ml_cli *cli, const struct ml_err *err);

@@ -23,6 +23,8 @@ static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 
 	if (!in)
 		return -1;
+	if (!e->run || !ml_run_log_path(e->run))
+		ml_in_no_hash(in);
 	if (!(lines = ml_lines_of(in))) {
 		ml_in_close(in);
 		return ml_err_set(err, ML_ERR_IO, "out of memory");

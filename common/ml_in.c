@@ -53,6 +53,10 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 
 	if (in->eof)
 		return 0;
+	/* read(2) of nothing returns 0 too: that is not the end of the input,
+	 * and must not finish the hash */
+	if (n == 0)
+		return 0;
 	do
 		r = read(in->fd, buf, n);
 	while (r < 0 && errno == EINTR);
@@ -60,10 +64,12 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 		return ml_err_sys(err, errno, "cannot read '%s'", ml_in_name(in));
 	if (r == 0) {
 		in->eof = 1;
-		ml_sha256_final_id(in->hash, in->id);
+		if (in->hash)
+			ml_sha256_final_id(in->hash, in->id);
 		return 0;
 	}
-	ml_sha256_update(in->hash, buf, (size_t)r);
+	if (in->hash)
+		ml_sha256_update(in->hash, buf, (size_t)r);
 	in->bytes += (uint64_t)r;
 	return r;
 }
@@ -86,7 +92,15 @@ const char *ml_in_name(const struct ml_in *in)
 }
 
 uint64_t ml_in_bytes(const struct ml_in *in) { return in->bytes; }
-const char *ml_in_sha256(const struct ml_in *in) { return in->eof ? in->id : NULL; }
+const char *ml_in_sha256(const struct ml_in *in) { return in->eof && in->id[0] ? in->id : NULL; }
+
+void ml_in_no_hash(struct ml_in *in)
+{
+	if (in->bytes == 0) {
+		ml_sha256_free(in->hash);
+		in->hash = NULL;
+	}
+}
 
 void ml_in_close(struct ml_in *in)
 {

@@ -3,8 +3,8 @@
  * The scanners validate without building anything: they return where a
  * value ends, and the caller keeps spans into its own buffer.  Input must
  * be UTF-8; invalid UTF-8, bare control characters, lone surrogate escapes
- * and non-RFC numbers (01, 1., .5, +1, NaN) are errors.  Nesting deeper
- * than ML_JSON_MAX_DEPTH is an error, as in libjq. */
+ * and non-RFC numbers (01, 1., .5, +1, NaN) are errors.  Nesting is
+ * limited as libjq limits it (see ML_JSON_MAX_DEPTH and docs/JSON-READER.md). */
 #ifndef ML_JSON_H
 #define ML_JSON_H
 
@@ -22,7 +22,9 @@ enum ml_json_type {
 	ML_JSON_OBJECT,
 };
 
-/* libjq refuses to parse text nested deeper than this; so do we. */
+/* libjq's parser stack holds 256 entries, an array taking one and an object
+ * two (itself and its pending key): 256 arrays or 128 objects deep.  The
+ * scanner counts the same way, so both refuse the same lines. */
 #define ML_JSON_MAX_DEPTH 256
 
 /* Why a scan failed and where: a static reason and a pointer into the text. */

@@ -141,7 +141,8 @@ static int write_all(struct ml_out *o, const char *p, size_t n)
 {
 	if (o->error)
 		return -1;
-	ml_sha256_update(o->hash, p, n);
+	if (o->hash)
+		ml_sha256_update(o->hash, p, n);
 	while (n) {
 		ssize_t w = write(o->fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -227,7 +228,8 @@ int ml_out_commit(struct ml_out *o, struct ml_err *err)
 		return ml_err_set(err, ML_ERR_USAGE, "output '%s' already closed", o->path);
 	if (flush(o) < 0)
 		goto fail;
-	ml_sha256_final_id(o->hash, o->id);
+	if (o->hash)
+		ml_sha256_final_id(o->hash, o->id);
 	if (o->is_stdout) {
 		o->done = 1;
 		return 0;
@@ -311,3 +313,11 @@ uint64_t ml_out_bytes(const struct ml_out *o) { return o->bytes; }
 uint64_t ml_out_records(const struct ml_out *o) { return o->records; }
 const char *ml_out_sha256(const struct ml_out *o) { return o->id[0] ? o->id : NULL; }
 int ml_out_errno(const struct ml_out *o) { return o->error; }
+
+void ml_out_no_hash(struct ml_out *o)
+{
+	if (o->bytes == 0) {
+		ml_sha256_free(o->hash);
+		o->hash = NULL;
+	}
+}

@@ -42,6 +42,9 @@ uint64_t ml_out_bytes(const struct ml_out *o);
 uint64_t ml_out_records(const struct ml_out *o);
 /* "sha256:<hex>" of every byte written; valid after a successful commit. */
 const char *ml_out_sha256(const struct ml_out *o);
+/* Skips hashing (before the first write), for runs that log nothing;
+ * ml_out_sha256 then gives NULL. */
+void ml_out_no_hash(struct ml_out *o);
 /* The errno of the first failed write, or 0. */
 int ml_out_errno(const struct ml_out *o);
 

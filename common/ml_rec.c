@@ -206,6 +206,42 @@ const char *ml_rec_body(const struct ml_rec *r, size_t *len)
 	return r->line;
 }
 
+/* Writes the plain UTF-8 bytes s[0..n) to out as a quoted JSON string, as
+ * ml_json_quote would, without a buffer in between; 0 or -1. */
+static int write_quoted(struct ml_out *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+	if (ml_out_putc(out, '"') < 0)
+		return -1;
+	while (p < end) {
+		const unsigned char *q = p;
+		while (q < end && *q >= 0x20 && *q != '"' && *q != '\\')
+			q++;
+		if (q > p && ml_out_write(out, p, (size_t)(q - p)) < 0)
+			return -1;
+		if (q == end)
+			break;
+		char esc[6] = {'\\', 'u', '0', '0', hex[*q >> 4], hex[*q & 15]};
+		size_t k = 2;
+		switch (*q) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default: k = 6; break;
+		}
+		if (ml_out_write(out, esc, k) < 0)
+			return -1;
+		p = q + 1;
+	}
+	return ml_out_putc(out, '"');
+}
+
 int ml_rec_write_with(struct ml_out *out, const struct ml_rec *r,
 		      const char *key, size_t keylen, const char *val, size_t vallen)
 {
@@ -226,9 +262,9 @@ int ml_rec_write_with(struct ml_out *out, const struct ml_rec *r,
 		if (ml_out_write(out, r->line, r->close_off) < 0)
 			return -1;
 	}
-	if (ml_out_putc(out, sep) < 0 || ml_out_putc(out, '"') < 0 ||
-	    ml_out_write(out, key, keylen) < 0 ||
-	    ml_out_write(out, "\":", 2) < 0 ||
+	/* the key is plain UTF-8 (as ml_rec_find takes it): quote it */
+	if (ml_out_putc(out, sep) < 0 || write_quoted(out, key, keylen) < 0 ||
+	    ml_out_putc(out, ':') < 0 ||
 	    ml_out_write(out, val, vallen) < 0 ||
 	    ml_out_putc(out, '}') < 0)
 		return -1;

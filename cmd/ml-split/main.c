@@ -361,7 +361,7 @@ static void check_options(struct split *s, const char *single_output)
 }
 
 /* Opens every output; on failure aborts those already open. */
-static int open_outputs(struct split *s, const char *single_output, struct ml_err *err)
+static int open_outputs(struct ml_cli *cli, struct split *s, const char *single_output, struct ml_err *err)
 {
 	for (size_t i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
@@ -372,12 +372,12 @@ static int open_outputs(struct split *s, const char *single_output, struct ml_er
 		p->quoted_len = q.len;
 	}
 	if (s->tag) {
-		s->tagged = ml_out_open(single_output, err);
+		s->tagged = ml_cli_out_open(cli, single_output, err);
 		return s->tagged ? 0 : -1;
 	}
 	for (size_t i = 0; i < s->nparts; i++) {
 		struct part *p = &s->parts[i];
-		if (!(p->out = ml_out_open(p->path, err)))
+		if (!(p->out = ml_cli_out_open(cli, p->path, err)))
 			return -1;
 	}
 	return 0;
@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 	check_options(&s, single_output);
 
 	ml_cli_start_run(&cli);
-	if (open_outputs(&s, single_output, &err) < 0) {
+	if (open_outputs(&cli, &s, single_output, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
