@@ -17,10 +17,10 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 CC      ?= cc
 WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CSTD    = -std=c11 -D_GNU_SOURCE
+CSTD    = -std=c11 -D_GNU_SOURCE -pthread
 OPT     ?= -O2 -g
 CPPFLAGS += -Icommon
-LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm
+LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm -pthread
 
 ifeq ($(SANITIZE),1)
 BUILD   = build/san

@@ -8,6 +8,12 @@
 #include <unistd.h>
 
 #include "ml_sha256.h"
+#include "ml_worker.h"
+
+/* Past this many bytes the hash moves to a worker thread (on a copy of the
+ * bytes: the caller's buffer is the caller's again when read returns). */
+#define HASH_THREAD_AFTER (1u << 20)
+#define HASH_SLOT (256 * 1024)
 
 struct ml_in {
 	int fd;
@@ -16,7 +22,40 @@ struct ml_in {
 	struct ml_sha256 *hash;
 	char id[ML_SHA256_ID_SIZE];
 	uint64_t bytes;
+	struct ml_worker *hasher;
+	char *slot[2];
+	int which;
 };
+
+static int hash_job(void *ctx, const char *p, size_t n)
+{
+	struct ml_in *in = ctx;
+
+	ml_sha256_update(in->hash, p, n);
+	return 0;
+}
+
+static void hash_bytes(struct ml_in *in, const char *p, size_t n)
+{
+	if (!in->hasher && in->bytes >= HASH_THREAD_AFTER) {
+		in->slot[0] = malloc(HASH_SLOT);
+		in->slot[1] = malloc(HASH_SLOT);
+		if (in->slot[0] && in->slot[1])
+			in->hasher = ml_worker_start(hash_job, in);
+	}
+	if (!in->hasher) {
+		ml_sha256_update(in->hash, p, n);
+		return;
+	}
+	while (n) {
+		size_t k = n < HASH_SLOT ? n : HASH_SLOT;
+		memcpy(in->slot[in->which], p, k);
+		ml_worker_post(in->hasher, in->slot[in->which], k);
+		in->which ^= 1;
+		p += k;
+		n -= k;
+	}
+}
 
 struct ml_in *ml_in_open(const char *path, struct ml_err *err)
 {
@@ -64,12 +103,14 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 		return ml_err_sys(err, errno, "cannot read '%s'", ml_in_name(in));
 	if (r == 0) {
 		in->eof = 1;
+		ml_worker_stop(in->hasher);
+		in->hasher = NULL;
 		if (in->hash)
 			ml_sha256_final_id(in->hash, in->id);
 		return 0;
 	}
 	if (in->hash)
-		ml_sha256_update(in->hash, buf, (size_t)r);
+		hash_bytes(in, buf, (size_t)r);
 	in->bytes += (uint64_t)r;
 	return r;
 }
@@ -106,6 +147,9 @@ void ml_in_close(struct ml_in *in)
 {
 	if (!in)
 		return;
+	ml_worker_stop(in->hasher);
+	free(in->slot[0]);
+	free(in->slot[1]);
 	if (in->fd > STDIN_FILENO)
 		close(in->fd);
 	ml_sha256_free(in->hash);

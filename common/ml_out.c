@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ml_worker.h"
+
 #define OUT_BUFSIZE (128 * 1024)
 #define MAX_PENDING 64
 
@@ -24,7 +26,13 @@ struct ml_out {
 	struct ml_sha256 *hash;
 	char id[ML_SHA256_ID_SIZE];
 	uint64_t bytes, records;
-	size_t len;
+	size_t len;		/* bytes in fill */
+	char *fill;		/* the buffer being filled: buf, or spare */
+	char *spare;
+
+	/* A worker thread hashes and writes one buffer while the caller fills
+	 * the other, so SHA-256 costs no time on the caller's core. */
+	struct ml_worker *worker;
 	char buf[OUT_BUFSIZE];
 };
 
@@ -95,6 +103,7 @@ struct ml_out *ml_out_open(const char *path, struct ml_err *err)
 	}
 	o->fd = -1;
 	o->pending_slot = -1;
+	o->fill = o->buf;
 	o->is_stdout = !path || strcmp(path, "-") == 0;
 	if (!(o->path = strdup(o->is_stdout ? "-" : path)) ||
 	    !(o->hash = ml_sha256_new(err))) {
@@ -137,31 +146,96 @@ fail:
 	return NULL;
 }
 
-static int write_all(struct ml_out *o, const char *p, size_t n)
+/* Hashes and writes n bytes; 0 or the errno of the failed write. */
+static int put_bytes(int fd, struct ml_sha256 *hash, const char *p, size_t n)
 {
-	if (o->error)
-		return -1;
-	if (o->hash)
-		ml_sha256_update(o->hash, p, n);
+	if (hash)
+		ml_sha256_update(hash, p, n);
 	while (n) {
-		ssize_t w = write(o->fd, p, n);
+		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			o->error = errno;
-			return -1;
-		}
+		if (w < 0)
+			return errno;
 		p += w;
 		n -= (size_t)w;
 	}
 	return 0;
 }
 
+/* The worker's job: hash and write one buffer. */
+static int write_job(void *ctx, const char *p, size_t n)
+{
+	struct ml_out *o = ctx;
+
+	return put_bytes(o->fd, o->hash, p, n);
+}
+
+/* Waits for the worker's buffer; takes over its error. */
+static void writer_wait(struct ml_out *o)
+{
+	int e = ml_worker_wait(o->worker);
+
+	if (e && !o->error)
+		o->error = e;
+}
+
+/* Starts the worker; when that fails the output simply stays synchronous. */
+static void writer_start(struct ml_out *o)
+{
+	if (!(o->spare = malloc(OUT_BUFSIZE)))
+		return;
+	if (!(o->worker = ml_worker_start(write_job, o))) {
+		free(o->spare);
+		o->spare = NULL;
+	}
+}
+
+static void writer_stop(struct ml_out *o)
+{
+	int e;
+
+	if (!o->worker)
+		return;
+	e = ml_worker_stop(o->worker);
+	o->worker = NULL;
+	if (e && !o->error)
+		o->error = e;
+}
+
+/* Writes n bytes now, after whatever the writer holds; 0 or -1. */
+static int write_all(struct ml_out *o, const char *p, size_t n)
+{
+	if (o->worker)
+		writer_wait(o);
+	if (o->error)
+		return -1;
+	o->error = put_bytes(o->fd, o->hash, p, n);
+	return o->error ? -1 : 0;
+}
+
+/* Hands the filled buffer on: to the writer thread when hashing, else
+ * straight to write(2). */
 static int flush(struct ml_out *o)
 {
-	int rc = write_all(o, o->buf, o->len);
+	size_t n = o->len;
+
 	o->len = 0;
-	return rc;
+	if (o->error)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (o->hash && !o->worker && !o->done)
+		writer_start(o);
+	if (!o->worker)
+		return write_all(o, o->fill, n);
+	int e = ml_worker_post(o->worker, o->fill, n);
+	if (e) {
+		o->error = e;
+		return -1;
+	}
+	o->fill = o->fill == o->buf ? o->spare : o->buf;
+	return 0;
 }
 
 int ml_out_write(struct ml_out *o, const void *p, size_t n)
@@ -170,7 +244,7 @@ int ml_out_write(struct ml_out *o, const void *p, size_t n)
 		return -1;
 	o->bytes += n;
 	if (n <= OUT_BUFSIZE - o->len) {
-		memcpy(o->buf + o->len, p, n);
+		memcpy(o->fill + o->len, p, n);
 		o->len += n;
 		return 0;
 	}
@@ -178,7 +252,7 @@ int ml_out_write(struct ml_out *o, const void *p, size_t n)
 		return -1;
 	if (n >= OUT_BUFSIZE / 2)
 		return write_all(o, p, n);
-	memcpy(o->buf, p, n);
+	memcpy(o->fill, p, n);
 	o->len = n;
 	return 0;
 }
@@ -189,7 +263,7 @@ int ml_out_putc(struct ml_out *o, char c)
 		return -1;
 	if (o->error)
 		return -1;
-	o->buf[o->len++] = c;
+	o->fill[o->len++] = c;
 	o->bytes++;
 	return 0;
 }
@@ -227,6 +301,9 @@ int ml_out_commit(struct ml_out *o, struct ml_err *err)
 	if (o->done)
 		return ml_err_set(err, ML_ERR_USAGE, "output '%s' already closed", o->path);
 	if (flush(o) < 0)
+		goto fail;
+	writer_stop(o);
+	if (o->error)
 		goto fail;
 	if (o->hash)
 		ml_sha256_final_id(o->hash, o->id);
@@ -284,8 +361,10 @@ void ml_out_abort(struct ml_out *o)
 	if (o->is_stdout) {
 		/* records before the failure were good: a pipe still gets them */
 		flush(o);
+		writer_stop(o);
 		return;
 	}
+	writer_stop(o);
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
@@ -301,7 +380,9 @@ void ml_out_free(struct ml_out *o)
 	if (!o)
 		return;
 	ml_out_abort(o);
+	writer_stop(o);
 	ml_sha256_free(o->hash);
+	free(o->spare);
 	free(o->path);
 	free(o->tmp);
 	free(o);
