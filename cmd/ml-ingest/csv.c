@@ -29,6 +29,16 @@ static int no_space(unsigned char c)
 	return 0;
 }
 
+/* Rows end at '\n' only: the parser is fed one line at a time, each with its
+ * '\n' (a CR before it is taken off by the line reader).  A CR anywhere else
+ * is data; taken as a line end it would split the row in two, and the row
+ * would lose its line number.  (Text whose lines end with bare CRs is
+ * recognized as such before it gets here: see stream_cr_lines.) */
+static int only_lf(unsigned char c)
+{
+	return c == '\n';
+}
+
 static void on_field(void *data, size_t n, void *ctx)
 {
 	struct csv_state *st = ctx;
@@ -129,7 +139,7 @@ int read_delimited(struct ingest *g, struct stream *s, int delimiter, struct ml_
 {
 	struct csv_state st = {.g = g, .err = err};
 	struct csv_parser p;
-	struct ml_lines *lines = ml_lines_new(stream_read, s);
+	struct ml_lines *lines = ml_lines_new(stream_cr_lines(s) ? stream_read_cr : stream_read, s);
 	const char *line;
 	size_t len;
 	int got, rc = 0;
@@ -148,13 +158,16 @@ int read_delimited(struct ingest *g, struct stream *s, int delimiter, struct ml_
 		st.cur_len = len;
 		if (!st.row_line && len)
 			st.row_line = st.line;
-		if (p.pstate == 0 && len && !memchr(line, '"', len) && !memchr(line, '\r', len)) {
+		if (p.pstate == 0 && len && !memchr(line, '"', len)) {
 			if (split_plain(&st, line, len, delimiter) < 0) {
 				rc = -1;
 				break;
 			}
 			continue;
 		}
+		/* libcsv's own test for a line end is faster than a callback:
+		 * only a line that holds a CR needs one */
+		csv_set_term_func(&p, memchr(line, '\r', len) ? only_lf : NULL);
 		if (csv_parse(&p, line, len, on_field, on_row, &st) != len ||
 		    csv_parse(&p, "\n", 1, on_field, on_row, &st) != 1) {
 			if (st.failed) {

@@ -46,14 +46,47 @@ static int add_source(struct ingest *g)
 			   g->source_json.data, g->source_json.len);
 }
 
+/* Whether --rename gives field name a new name. */
+static int renamed_away(const struct ingest *g, const char *name)
+{
+	for (size_t i = 0; i < g->nrenames; i++)
+		if (strcmp(g->renames[i].from, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The field name that --rename or --add-source would give twice in r (with
+ * no --fields: main() rules out clashes among the fields of --fields), or
+ * NULL. */
+static const char *clash(const struct ingest *g, const struct ml_rec *r)
+{
+	if (g->add_source && !renamed_away(g, g->add_source) &&
+	    ml_rec_find(r, g->add_source, strlen(g->add_source)) >= 0)
+		return g->add_source;
+	for (size_t i = 0; i < g->nrenames; i++) {
+		const char *from = g->renames[i].from, *to = g->renames[i].to;
+		if (!renamed_away(g, to) && ml_rec_find(r, to, strlen(to)) >= 0 &&
+		    ml_rec_find(r, from, strlen(from)) >= 0)
+			return to;
+	}
+	return NULL;
+}
+
 int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
-	       struct ml_err *err)
+	       uint64_t number, const char *raw, size_t rawlen, struct ml_err *err)
 {
 	if (g->keyed_plain) {
 		if (ml_out_write(g->out, line, len) < 0 || ml_out_end_record(g->out) < 0)
 			return emit_write_error(g->out, err);
 		g->written++;
 		return 0;
+	}
+	const char *twice = g->fields.n ? NULL : clash(g, r);
+	if (twice) {
+		char why[256];
+		snprintf(why, sizeof why, "the record would have two fields '%.100s' "
+			 "(it has one already; check --rename and --add-source)", twice);
+		return emit_reject(g, number, why, raw, rawlen, err);
 	}
 	ml_recw_begin(&g->w);
 	if (g->fields.n) {

@@ -97,10 +97,12 @@ int schema_load(struct ingest *g, const char *path, struct ml_err *err);
 /* emit.c */
 /* Sets g->place and the --add-source value for the current file/member. */
 void emit_set_place(struct ingest *g);
-/* Writes a keyed record (NDJSON, JSON array element, libsvm line): as it is,
- * or rebuilt through --fields/--rename/--add-source; 0 or -1 with err. */
+/* Writes a keyed record (NDJSON, JSON array element, libsvm line) of
+ * line[0..len): as it is, or rebuilt through --fields/--rename/--add-source;
+ * a record these would give a field name twice is rejected as the row raw
+ * that starts on line number.  0 or -1 with err. */
 int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
-	       struct ml_err *err);
+	       uint64_t number, const char *raw, size_t rawlen, struct ml_err *err);
 /* Sends a row that cannot be read to --reject, or fails with
  * "PLACE:LINE: reason" when there is no --reject; 0 or -1. */
 int emit_reject(struct ingest *g, uint64_t line, const char *reason,
@@ -114,6 +116,11 @@ int emit_write_error(struct ml_out *o, struct ml_err *err);
 ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err);
 /* Fills the look-ahead; 0 or -1. */
 int stream_peek(struct stream *s, struct ml_err *err);
+/* Whether the look-ahead's first line ends with a bare CR, as in text from
+ * old Macs; such text is read through stream_read_cr, which makes every CR
+ * a LF. */
+int stream_cr_lines(const struct stream *s);
+ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err);
 
 /* detect.c */
 /* The format of a stream from its name, else its first bytes. */
@@ -139,8 +146,10 @@ struct plan {
 	enum vtype *types;	/* per column */
 };
 
-/* Builds the plan from a header row (or c1..cN); 0 or -1 with err. */
-int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct ml_err *err);
+/* Builds the plan from a header row on the given line (or c1..cN); 0 or -1
+ * with err. */
+int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *lens, size_t n,
+	       uint64_t line, struct ml_err *err);
 void plan_free(struct plan *p);
 
 /* source.c: files, compressed files and archives */
@@ -159,6 +168,7 @@ struct row {
 	size_t n, cap;		/* fields seen in this row */
 	const char *bad;	/* first reason this row cannot be used */
 	char **first;		/* raw fields of the first row, until planned */
+	size_t *firstlen;	/* and their lengths (a field may hold a NUL) */
 	size_t nfirst, capfirst;
 	struct ml_buf line;	/* the output record */
 };

@@ -2,6 +2,7 @@
  * become {"label":LABEL,"qid":N,"fIDX":VAL,...}. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ingest.h"
@@ -12,14 +13,63 @@ static int is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The feature indices of a line, to find one given twice (which would give
+ * the record two fields of one name). */
+struct indices {
+	unsigned long long *v;
+	size_t n, cap;
+	int unsorted;
+};
+
+static int cmp_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+	return x < y ? -1 : x > y;
+}
+
+static const char *add_index(struct indices *ix, unsigned long long i)
+{
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+		unsigned long long *v = realloc(ix->v, cap * sizeof *v);
+		if (!v)
+			return "out of memory";
+		ix->v = v;
+		ix->cap = cap;
+	}
+	if (ix->n && i <= ix->v[ix->n - 1]) {
+		if (i == ix->v[ix->n - 1])
+			return "a feature index is given twice";
+		ix->unsorted = 1;
+	}
+	ix->v[ix->n++] = i;
+	return NULL;
+}
+
+/* Indices in ascending order, as LIBSVM writes them, are checked as they
+ * come; others are sorted here. */
+static const char *check_indices(struct indices *ix)
+{
+	if (!ix->unsorted)
+		return NULL;
+	qsort(ix->v, ix->n, sizeof *ix->v, cmp_ull);
+	for (size_t i = 1; i < ix->n; i++)
+		if (ix->v[i] == ix->v[i - 1])
+			return "a feature index is given twice";
+	return NULL;
+}
+
 /* Builds the record of one line in out; NULL or why it cannot. */
-static const char *convert(struct ml_buf *out, const char *p, const char *end)
+static const char *convert(struct ml_buf *out, struct indices *ix, const char *p, const char *end)
 {
 	const char *hash = memchr(p, '#', (size_t)(end - p));
-	int first = 1;
+	int first = 1, qid = 0;
+	const char *why;
 
 	if (hash)
 		end = hash;
+	ix->n = 0;
+	ix->unsorted = 0;
 	ml_buf_reset(out);
 	ml_buf_addc(out, '{');
 	while (p < end) {
@@ -33,7 +83,7 @@ static const char *convert(struct ml_buf *out, const char *p, const char *end)
 		size_t n = (size_t)(p - t);
 		if (first) {
 			/* "+1" is how svmlight writes positive labels */
-			if (n > 1 && t[0] == '+') {
+			if (n > 1 && t[0] == '+' && t[1] != '-') {
 				t++;
 				n--;
 			}
@@ -51,11 +101,29 @@ static const char *convert(struct ml_buf *out, const char *p, const char *end)
 		if (!ml_json_is_number(colon + 1, vn))
 			return "a feature value is not a number";
 		if (kn == 3 && memcmp(t, "qid", 3) == 0) {
+			if (qid++)
+				return "qid is given twice";
 			ml_buf_adds(out, ",\"qid\":");
 		} else {
-			for (size_t i = 0; i < kn; i++)
+			unsigned long long index = 0;
+			for (size_t i = 0; i < kn; i++) {
 				if (t[i] < '0' || t[i] > '9')
 					return "a feature index is not a number";
+				index = index * 10 + (unsigned)(t[i] - '0');
+			}
+			if (kn > 19)	/* 19 digits fit in 64 bits */
+				return "a feature index is too large";
+			if ((why = add_index(ix, index)))
+				return why;
+			/* as a number: 007 and 7 are one feature */
+			char digits[24], *d = digits + sizeof digits;
+			if (kn > 1 && t[0] == '0') {
+				do
+					*--d = (char)('0' + index % 10);
+				while (index /= 10);
+				t = d;
+				kn = (size_t)(digits + sizeof digits - d);
+			}
 			ml_buf_adds(out, ",\"f");
 			ml_buf_add(out, t, kn);
 			ml_buf_adds(out, "\":");
@@ -64,6 +132,8 @@ static const char *convert(struct ml_buf *out, const char *p, const char *end)
 	}
 	if (first)
 		return "no label";
+	if ((why = check_indices(ix)))
+		return why;
 	if (ml_buf_addc(out, '}') < 0)
 		return "out of memory";
 	return NULL;
@@ -74,6 +144,7 @@ int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 	struct ml_lines *lines = ml_lines_new(stream_read, s);
 	struct ml_rec *r = ml_rec_new();
 	struct ml_buf rec = {0};
+	struct indices ix = {0};
 	struct ml_err why;
 	const char *line;
 	size_t len;
@@ -86,25 +157,30 @@ int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 	}
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		uint64_t number = ml_lines_number(lines);
+		if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+			line += 3;
+			len -= 3;
+		}
 		const char *p = line, *end = line + len;
 		while (p < end && is_space(*p))
 			p++;
 		if (p == end || *p == '#')
 			continue;
 		g->read++;
-		const char *bad = convert(&rec, p, end);
+		const char *bad = convert(&rec, &ix, p, end);
 		if (bad)
 			rc = emit_reject(g, number, bad, line, len, err);
 		else if (ml_rec_parse(r, rec.data, rec.len, &why) < 0)
 			rc = emit_reject(g, number, why.msg, line, len, err);
 		else
-			rc = emit_keyed(g, r, rec.data, rec.len, err);
+			rc = emit_keyed(g, r, rec.data, rec.len, number, line, len, err);
 		if (rc < 0)
 			break;
 	}
 	if (got < 0)
 		rc = -1;
 	ml_buf_free(&rec);
+	free(ix.v);
 	ml_rec_free(r);
 	ml_lines_free(lines);
 	return rc;

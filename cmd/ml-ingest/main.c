@@ -63,6 +63,47 @@ static int parse_delimiter(const char *arg)
 	return (unsigned char)arg[0];
 }
 
+/* The names the options give must not make two fields of a record share a
+ * name: a JSON reader would keep only one of them. */
+static void check_names(const struct ingest *g)
+{
+	for (size_t i = 0; i < g->fields.n; i++) {
+		if (!*g->fields.v[i])
+			ml_usage_error("--fields: empty field name");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(g->fields.v[i], g->fields.v[j]) == 0)
+				ml_usage_error("--fields: '%s' is given twice", g->fields.v[i]);
+	}
+	for (size_t i = 0; i < g->nrenames; i++) {
+		const struct rename *a = &g->renames[i];
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(a->from, g->renames[j].from) == 0)
+				ml_usage_error("--rename: '%s' is renamed twice", a->from);
+			if (strcmp(a->to, g->renames[j].to) == 0)
+				ml_usage_error("--rename: '%s' and '%s' are both renamed to '%s'",
+					       g->renames[j].from, a->from, a->to);
+		}
+		if (g->add_source && strcmp(a->to, g->add_source) == 0)
+			ml_usage_error("--rename %s=%s: '%s' is the field of --add-source", a->from,
+				       a->to, a->to);
+	}
+	/* with --fields the output names are known now */
+	for (size_t i = 0; i < g->fields.n; i++) {
+		size_t n;
+		const char *a = renamed(g, g->fields.v[i], strlen(g->fields.v[i]), &n);
+		if (g->add_source && strcmp(a, g->add_source) == 0)
+			ml_usage_error("--add-source %s: --fields keeps a field of that name",
+				       g->add_source);
+		for (size_t j = 0; j < i; j++) {
+			size_t m;
+			const char *b = renamed(g, g->fields.v[j], strlen(g->fields.v[j]), &m);
+			if (strcmp(a, b) == 0)
+				ml_usage_error("--fields %s,%s: both would be named '%s' (check --rename)",
+					       g->fields.v[j], g->fields.v[i], a);
+		}
+	}
+}
+
 static void free_list(struct strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -160,9 +201,7 @@ int main(int argc, char **argv)
 		ml_usage_error("--format tsv splits on tabs; use --format csv with --delimiter");
 	if (g.format && g.format != FMT_CSV && g.format != FMT_TSV && g.delimiter)
 		ml_usage_error("--delimiter goes with delimited text (csv, tsv)");
-	for (size_t i = 0; i < g.fields.n; i++)
-		if (!*g.fields.v[i])
-			ml_usage_error("--fields: empty field name");
+	check_names(&g);
 	g.keyed_plain = !g.fields.n && !g.nrenames && !g.add_source;
 
 	ml_cli_start_run(&cli);
@@ -170,8 +209,8 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	if (!(g.out = ml_out_open(output, &err)) ||
-	    (reject && !(g.reject = ml_out_open(reject, &err)))) {
+	if (!(g.out = ml_cli_out_open(&cli, output, &err)) ||
+	    (reject && !(g.reject = ml_cli_out_open(&cli, reject, &err)))) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}

@@ -19,7 +19,8 @@ static char *dup_n(const char *s, size_t n)
 	return p;
 }
 
-int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct ml_err *err)
+int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *lens, size_t n,
+	       uint64_t line, struct ml_err *err)
 {
 	memset(p, 0, sizeof *p);
 	p->ncols = n;
@@ -38,9 +39,12 @@ int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct 
 			snprintf(made, sizeof made, "c%zu", i + 1);
 			name = made;
 		}
+		if (names && names[i] && strlen(name) != lens[i])
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: a NUL byte in the name of column %zu",
+					  g->place, (unsigned long long)line, i + 1);
 		if (ml_utf8_valid_prefix(name, strlen(name)) != strlen(name))
-			return ml_err_set(err, ML_ERR_DATA, "%s:1: invalid UTF-8 in the name of column %zu",
-					  g->place, i + 1);
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: invalid UTF-8 in the name of column %zu",
+					  g->place, (unsigned long long)line, i + 1);
 		/* a name seen before gets _2, _3, ...: keys stay unique, nothing lost */
 		char *unique = strdup(name);
 		for (int k = 2; unique; k++) {
@@ -65,8 +69,8 @@ int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct 
 			for (i = 0; i < n && strcmp(p->names[i], g->fields.v[k]) != 0; i++)
 				;
 			if (i == n)
-				return ml_err_set(err, ML_ERR_DATA, "%s: no column '%s' (from --fields) in the header",
-						  g->place, g->fields.v[k]);
+				return ml_err_set(err, ML_ERR_DATA, "%s:%llu: no column '%s' (from --fields) in the header",
+						  g->place, (unsigned long long)line, g->fields.v[k]);
 			p->out_col[p->nout++] = i;
 		}
 	} else {
@@ -81,6 +85,34 @@ int plan_build(struct ingest *g, struct plan *p, char **names, size_t n, struct 
 		if (ml_json_quote(&p->keys[k], name, len) < 0 || ml_buf_addc(&p->keys[k], ':') < 0)
 			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
 	}
+	/* --rename and --add-source must not give two fields one name: a JSON
+	 * reader would keep one of them */
+	struct ml_buf src = {0};
+	if (g->add_source && (ml_json_quote(&src, g->add_source, strlen(g->add_source)) < 0 ||
+			      ml_buf_addc(&src, ':') < 0)) {
+		ml_buf_free(&src);
+		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	}
+	for (size_t k = 0; k < p->nout; k++) {
+		const struct ml_buf *a = &p->keys[k];
+		if (src.len && a->len == src.len && memcmp(a->data, src.data, a->len) == 0) {
+			ml_buf_free(&src);
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: --add-source %s: the records have "
+					  "a field '%s' already", g->place, (unsigned long long)line,
+					  g->add_source, g->add_source);
+		}
+		for (size_t j = 0; j < k; j++) {
+			const struct ml_buf *b = &p->keys[j];
+			if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) {
+				ml_buf_free(&src);
+				const char *x = p->names[p->out_col[j]], *y = p->names[p->out_col[k]];
+				return ml_err_set(err, ML_ERR_DATA, "%s:%llu: columns '%s' and '%s' would both "
+						  "be named %.*s (check --rename)", g->place,
+						  (unsigned long long)line, x, y, (int)a->len - 1, a->data);
+			}
+		}
+	}
+	ml_buf_free(&src);
 	return 0;
 }
 
@@ -131,10 +163,18 @@ int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_n
 			if (!v)
 				return -1;
 			r->first = v;
+			size_t *l = realloc(r->firstlen, cap * sizeof *l);
+			if (!l)
+				return -1;
+			r->firstlen = l;
 			r->capfirst = cap;
 		}
 		/* NULL marks an unquoted empty field */
-		r->first[r->nfirst++] = is_null ? NULL : dup_n(s, n);
+		if (!is_null && !(r->first[r->nfirst] = dup_n(s, n)))
+			return -1;
+		if (is_null)
+			r->first[r->nfirst] = NULL;
+		r->firstlen[r->nfirst++] = n;
 		return 0;
 	}
 	size_t i = r->n++;
@@ -206,7 +246,7 @@ static int replay_first(struct ingest *g, struct row *r)
 {
 	for (size_t i = 0; i < r->nfirst; i++) {
 		const char *s = r->first[i];
-		if (row_field(g, r, s ? s : "", s ? strlen(s) : 0, s == NULL) < 0)
+		if (row_field(g, r, s ? s : "", s ? r->firstlen[i] : 0, s == NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -225,7 +265,8 @@ int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
 	int rc = 0;
 
 	if (!r->planned) {
-		rc = plan_build(g, &r->plan, g->no_header ? NULL : r->first, r->nfirst, err);
+		rc = plan_build(g, &r->plan, g->no_header ? NULL : r->first, r->firstlen, r->nfirst,
+				line, err);
 		r->planned = 1;
 		r->direct = rc == 0 && !g->fields.n;
 		if (rc == 0 && g->no_header) {
@@ -264,6 +305,7 @@ void row_free(struct row *r)
 {
 	free_first(r);
 	free(r->first);
+	free(r->firstlen);
 	if (r->planned)
 		plan_free(&r->plan);
 	ml_buf_free(&r->vals);

@@ -1,6 +1,8 @@
 /* Input files: plain, compressed or archives.  Compressed data and archives
  * go through libarchive as streams (never to disk); the raw bytes pass
- * through ml_in on the way, so the run log hashes the file as it is. */
+ * through ml_in on the way, so the run log hashes the file as it is.  A
+ * compressed archive member (a .csv.gz inside a .zip) is decompressed in
+ * turn, as the file it is. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -14,17 +16,26 @@
 #define HEAD_SIZE 512
 
 struct file_src {
-	struct ml_in *in;
+	ml_read_fn up;		/* where the bytes come from: the file, or a member */
+	void *up_ctx;
 	char head[HEAD_SIZE];	/* the first bytes, read to sniff, then replayed */
 	size_t head_len, head_pos;
 	struct archive *a;
-	struct ml_err in_err;	/* why reading the file failed, under libarchive */
+	struct file_src *outer;	/* the archive a compressed member is read from */
+	struct ml_err in_err;	/* why reading the bytes failed, under libarchive */
 	int in_failed;
+	char reason[512];	/* libarchive's reason for the last failure */
+	uint64_t newlines;	/* in the data handed out: a failure is on the next line */
 	char chunk[1 << 16];
 	const char *what;	/* "FILE" or "FILE(MEMBER)" for archive errors */
 };
 
-/* Reads the file's bytes: the sniffed head first, then the rest. */
+static ssize_t in_read(void *ctx, void *buf, size_t n, struct ml_err *err)
+{
+	return ml_in_read(ctx, buf, n, err);
+}
+
+/* Reads the bytes: the sniffed head first, then the rest. */
 static ssize_t raw_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 {
 	struct file_src *f = ctx;
@@ -37,7 +48,7 @@ static ssize_t raw_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 		f->head_pos += k;
 		return (ssize_t)k;
 	}
-	return ml_in_read(f->in, buf, n, err);
+	return f->up(f->up_ctx, buf, n, err);
 }
 
 static la_ssize_t archive_cb(struct archive *a, void *ctx, const void **out)
@@ -54,6 +65,25 @@ static la_ssize_t archive_cb(struct archive *a, void *ctx, const void **out)
 	return r;
 }
 
+/* Counts '\n' eight bytes at a time: a byte of x is zero where the text has
+ * a newline, and the expression sets the top bit of just those bytes. */
+static uint64_t count_newlines(const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	const uint64_t ones7 = 0x7F7F7F7F7F7F7F7FULL, nl = 0x0A0A0A0A0A0A0A0AULL;
+	uint64_t k = 0;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		x ^= nl;
+		k += (uint64_t)__builtin_popcountll(~(((x & ones7) + ones7) | x | ones7));
+	}
+	for (; n; p++, n--)
+		k += *p == '\n';
+	return k;
+}
+
 /* An archive member's (or decompressed file's) bytes. */
 static ssize_t member_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 {
@@ -61,13 +91,18 @@ static ssize_t member_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 	la_ssize_t r = archive_read_data(f->a, buf, n);
 
 	if (r < 0) {
-		if (f->in_failed) {
+		if (f->in_failed && !(f->outer && f->outer->reason[0])) {
 			*err = f->in_err;
 			return -1;
 		}
-		return ml_err_set(err, ML_ERR_DATA, "%s: broken archive or compressed data: %s",
-				  f->what, archive_error_string(f->a));
+		/* the compressed member of a broken archive: the reason is the
+		 * archive's, the line the one reached in the decompressed text */
+		snprintf(f->reason, sizeof f->reason, "%s",
+			 f->in_failed ? f->outer->reason : archive_error_string(f->a));
+		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: broken archive or compressed data: %s",
+				  f->what, (unsigned long long)f->newlines + 1, f->reason);
 	}
+	f->newlines += count_newlines(buf, (size_t)r);
 	return r;
 }
 
@@ -99,14 +134,82 @@ int stream_peek(struct stream *s, struct ml_err *err)
 	return 0;
 }
 
+int stream_cr_lines(const struct stream *s)
+{
+	const char *p = s->peek, *end = p + s->peek_len;
+
+	for (; p < end; p++) {
+		if (*p == '\n')
+			return 0;
+		if (*p == '\r')
+			return p + 1 < end ? p[1] != '\n' : s->peek_len < sizeof s->peek;
+	}
+	return 0;
+}
+
+ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err)
+{
+	ssize_t r = stream_read(ctx, buf, n, err);
+
+	for (char *p = buf, *end = p + (r > 0 ? r : 0); (p = memchr(p, '\r', (size_t)(end - p))); p++)
+		*p = '\n';
+	return r;
+}
+
+/* The compression of data from its first bytes, or NULL. */
+static const char *compression(const unsigned char *h, size_t n)
+{
+	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+		return "gzip";
+	if (n >= 3 && memcmp(h, "BZh", 3) == 0)
+		return "bzip2";
+	if (n >= 6 && memcmp(h, "\xFD" "7zXZ\0", 6) == 0)
+		return "xz";
+	if (n >= 4 && memcmp(h, "\x28\xB5\x2F\xFD", 4) == 0)
+		return "zstd";
+	return NULL;
+}
+
+static int is_archive(const unsigned char *h, size_t n)
+{
+	return (n >= 4 && (memcmp(h, "PK\3\4", 4) == 0 || memcmp(h, "PK\5\6", 4) == 0)) ||
+	       (n >= 262 && memcmp(h + 257, "ustar", 5) == 0);
+}
+
 static int is_packed(const unsigned char *h, size_t n)
 {
-	return (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) ||			/* gzip */
-	       (n >= 3 && memcmp(h, "BZh", 3) == 0) ||				/* bzip2 */
-	       (n >= 6 && memcmp(h, "\xFD" "7zXZ\0", 6) == 0) ||		/* xz */
-	       (n >= 4 && memcmp(h, "\x28\xB5\x2F\xFD", 4) == 0) ||		/* zstd */
-	       (n >= 4 && (memcmp(h, "PK\3\4", 4) == 0 || memcmp(h, "PK\5\6", 4) == 0)) || /* zip */
-	       (n >= 262 && memcmp(h + 257, "ustar", 5) == 0);			/* tar */
+	return compression(h, n) || is_archive(h, n);
+}
+
+/* What a file's name says it is packed with ("gzip", "zip", ...), or NULL. */
+static const char *packed_by_name(const char *name)
+{
+	static const char *const table[][2] = {
+		{".gz", "gzip"}, {".tgz", "gzip"}, {".bz2", "bzip2"}, {".tbz2", "bzip2"},
+		{".xz", "xz"}, {".txz", "xz"}, {".zst", "zstd"}, {".zstd", "zstd"},
+		{".zip", "zip"},
+	};
+	size_t n = name ? strlen(name) : 0;
+
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		size_t m = strlen(table[i][0]);
+		if (n > m && strcasecmp(name + n - m, table[i][0]) == 0)
+			return table[i][1];
+	}
+	return NULL;
+}
+
+/* A name that promises compressed data over data that is not is an error:
+ * read as text, a damaged or mislabelled file would become garbage rows. */
+static int check_name(const char *name, const char *place, const char *h, size_t n,
+		      struct ml_err *err)
+{
+	const char *said = packed_by_name(name);
+
+	if (said && !is_packed((const unsigned char *)h, n))
+		return ml_err_set(err, ML_ERR_DATA, "%s: not %s data, as the name says%s", place,
+				  said, n ? " (damaged, or misnamed?)" : " (an empty file)");
+	return 0;
 }
 
 static int member_wanted(const struct ingest *g, const char *name)
@@ -119,8 +222,12 @@ static int member_wanted(const struct ingest *g, const char *name)
 	return 0;
 }
 
-/* Reads one stream in its format. */
-static int read_stream(struct ingest *g, struct stream *s, const char *name, struct ml_err *err)
+static int read_packed(struct ingest *g, struct file_src *f, int nested, struct ml_err *err);
+
+/* Reads one stream in its format.  depth: 0 for a file or an archive
+ * member, 1 for the decompressed text of a compressed file or member. */
+static int read_stream(struct ingest *g, struct stream *s, const char *name, int depth,
+		       struct ml_err *err)
 {
 	enum format fmt = g->format;
 	int delimiter = g->delimiter;
@@ -128,6 +235,29 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, str
 	emit_set_place(g);
 	if (stream_peek(s, err) < 0)
 		return -1;
+	if (g->member && depth == 0) {
+		const unsigned char *h = (const unsigned char *)s->peek;
+		if (compression(h, s->peek_len)) {
+			/* a compressed member: decompress it as the file it is */
+			struct file_src *f = calloc(1, sizeof *f);
+			if (!f)
+				return ml_err_sys(err, ENOMEM, "%s", g->place);
+			f->up = stream_read;
+			f->up_ctx = s;
+			f->outer = s->ctx;
+			int rc = read_packed(g, f, 1, err);
+			free(f);
+			return rc;
+		}
+		if (is_archive(h, s->peek_len))
+			return ml_err_set(err, ML_ERR_DATA, "%s: an archive inside an archive is not read "
+					  "(exclude it with --member, or unpack it first)", g->place);
+		if (check_name(name, g->place, s->peek, s->peek_len, err) < 0)
+			return -1;
+	} else if (depth > 0 && is_packed((const unsigned char *)s->peek, s->peek_len)) {
+		return ml_err_set(err, ML_ERR_DATA, "%s: compressed data holds an archive or compressed "
+				  "data again; unpack it first", g->place);
+	}
 	if (fmt == FMT_AUTO && delimiter)
 		fmt = FMT_CSV;
 	if (fmt == FMT_AUTO) {
@@ -152,24 +282,31 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, str
 	return read_delimited(g, s, delimiter ? delimiter : ',', err);
 }
 
-static int read_packed(struct ingest *g, struct file_src *f, struct ml_err *err)
+/* A compressed file or an archive (nested: the compressed member of an
+ * archive, which is g->member and stays so). */
+static int read_packed(struct ingest *g, struct file_src *f, int nested, struct ml_err *err)
 {
 	struct archive_entry *e;
-	char what[4096 + 256];
+	char what[sizeof g->place];
+	const char *outer_member = g->member, *last = NULL;
+	char *last_copy = NULL;
 	int rc = 0, r;
 
 	if (!(f->a = archive_read_new()))
-		return ml_err_sys(err, ENOMEM, "%s", g->file);
+		return ml_err_sys(err, ENOMEM, "%s", g->place);
 	archive_read_support_filter_all(f->a);
-	archive_read_support_format_tar(f->a);
-	archive_read_support_format_zip(f->a);
+	if (!nested) {
+		archive_read_support_format_tar(f->a);
+		archive_read_support_format_zip(f->a);
+	}
 	archive_read_support_format_raw(f->a);
-	snprintf(what, sizeof what, "%s", g->file);
+	snprintf(what, sizeof what, "%s", g->place);
 	f->what = what;
 	if (archive_read_open(f->a, f, NULL, archive_cb, NULL) != ARCHIVE_OK) {
-		rc = f->in_failed ? (*err = f->in_err, -1)
-				  : ml_err_set(err, ML_ERR_DATA, "%s: cannot read archive or compressed data: %s",
-					       g->file, archive_error_string(f->a));
+		rc = f->in_failed && !nested ? (*err = f->in_err, -1)
+			: ml_err_set(err, ML_ERR_DATA, "%s: cannot read %s: %s", what,
+				     nested ? "compressed data" : "archive or compressed data",
+				     f->in_failed ? f->outer->reason : archive_error_string(f->a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(f->a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
@@ -177,21 +314,40 @@ static int read_packed(struct ingest *g, struct file_src *f, struct ml_err *err)
 		const char *name = archive_entry_pathname(e);
 		if (!raw && (archive_entry_filetype(e) != AE_IFREG || !name || !member_wanted(g, name)))
 			continue;
-		g->member = raw ? NULL : name;
-		snprintf(what, sizeof what, raw ? "%s" : "%s(%s)", g->file, name);
-		struct stream s = {.read = member_read, .ctx = f, .name = raw ? g->path : name};
-		if (raw && strcmp(g->path, "-") == 0)
-			s.name = NULL;
-		rc = read_stream(g, &s, s.name, err);
-		g->member = NULL;
+		struct stream s = {.read = member_read, .ctx = f};
+		if (nested) {
+			s.name = outer_member;
+		} else if (raw) {
+			g->member = NULL;
+			s.name = strcmp(g->path, "-") == 0 ? NULL : g->path;
+		} else {
+			g->member = name;
+			s.name = name;
+			snprintf(what, sizeof what, "%s(%s)", g->file, name);
+			free(last_copy);
+			last = last_copy = strdup(name);
+		}
+		f->newlines = 0;
+		rc = read_stream(g, &s, s.name, raw ? 1 : 0, err);
+		if (!nested)
+			g->member = NULL;
 		if (rc < 0)
 			goto out;
 	}
-	if (r != ARCHIVE_EOF)
-		rc = f->in_failed ? (*err = f->in_err, -1)
-				  : ml_err_set(err, ML_ERR_DATA, "%s: broken archive: %s", g->file,
-					       archive_error_string(f->a));
+	if (r != ARCHIVE_EOF) {
+		const char *why = f->in_failed ? (nested ? f->outer->reason : f->in_err.msg)
+					       : archive_error_string(f->a);
+		if (f->in_failed && !nested)
+			*err = f->in_err, rc = -1;
+		else if (last)
+			rc = ml_err_set(err, ML_ERR_DATA, "%s: broken archive after member '%s': %s",
+					g->file, last, why);
+		else
+			rc = ml_err_set(err, ML_ERR_DATA, "%s: broken archive or compressed data: %s",
+					nested ? g->place : g->file, why);
+	}
 out:
+	free(last_copy);
 	archive_read_free(f->a);
 	f->a = NULL;
 	return rc;
@@ -200,20 +356,26 @@ out:
 int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct ml_err *err)
 {
 	struct file_src *f = calloc(1, sizeof *f);
+	struct ml_in *in;
 	uint64_t before = g->read;
 	int rc = 0;
 
 	if (!f)
 		return ml_err_sys(err, ENOMEM, "%s", path);
-	if (!(f->in = ml_in_open(path, err))) {
+	if (!(in = ml_in_open(path, err))) {
 		free(f);
 		return -1;
 	}
-	g->path = ml_in_path(f->in);
-	g->file = ml_in_name(f->in);
+	if (!ml_run_log_path(run))
+		ml_in_no_hash(in);
+	f->up = in_read;
+	f->up_ctx = in;
+	g->path = ml_in_path(in);
+	g->file = ml_in_name(in);
 	g->member = NULL;
+	emit_set_place(g);
 	while (f->head_len < HEAD_SIZE) {
-		ssize_t r = ml_in_read(f->in, f->head + f->head_len, HEAD_SIZE - f->head_len, err);
+		ssize_t r = ml_in_read(in, f->head + f->head_len, HEAD_SIZE - f->head_len, err);
 		if (r < 0) {
 			rc = -1;
 			goto out;
@@ -223,19 +385,20 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 		f->head_len += (size_t)r;
 	}
 	if (is_packed((const unsigned char *)f->head, f->head_len)) {
-		rc = read_packed(g, f, err);
-	} else {
+		rc = read_packed(g, f, 0, err);
+	} else if ((rc = check_name(strcmp(path, "-") == 0 ? NULL : path, g->file, f->head,
+				    f->head_len, err)) == 0) {
 		struct stream s = {.read = raw_read, .ctx = f,
 				   .name = strcmp(path, "-") == 0 ? NULL : path};
-		rc = read_stream(g, &s, s.name, err);
+		rc = read_stream(g, &s, s.name, 0, err);
 	}
 	/* hash the whole file, even bytes a format did not need (a zip's index) */
 	if (rc == 0)
-		rc = ml_in_drain(f->in, err);
-	ml_run_input(run, ml_in_path(f->in), ml_in_bytes(f->in),
-		     (int64_t)(g->read - before), ml_in_sha256(f->in));
+		rc = ml_in_drain(in, err);
+	ml_run_input(run, ml_in_path(in), ml_in_bytes(in),
+		     (int64_t)(g->read - before), ml_in_sha256(in));
 out:
-	ml_in_close(f->in);
+	ml_in_close(in);
 	g->path = g->file = "";
 	free(f);
 	return rc;

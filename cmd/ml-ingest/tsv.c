@@ -25,7 +25,7 @@ static void unescape_tsv(struct ml_buf *out, const char *s, size_t n)
 
 int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err)
 {
-	struct ml_lines *lines = ml_lines_new(stream_read, s);
+	struct ml_lines *lines = ml_lines_new(stream_cr_lines(s) ? stream_read_cr : stream_read, s);
 	struct row row = {0};
 	struct ml_buf field = {0};
 	const char *line;
