@@ -150,10 +150,6 @@ int read_delimited(struct ingest *g, struct stream *s, int delimiter, struct ml_
 	}
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		st.line = ml_lines_number(lines);
-		if (st.line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-			line += 3;
-			len -= 3;
-		}
 		st.cur = line;
 		st.cur_len = len;
 		if (!st.row_line && len)

@@ -73,8 +73,6 @@ enum format detect_format(const char *name, const char *peek, size_t n, int *del
 
 	if (f != FMT_AUTO)
 		return f;
-	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
 	p = ml_json_skip_ws(p, end);
 	if (p < end && *p == '{')
 		return FMT_NDJSON;

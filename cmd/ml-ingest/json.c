@@ -25,10 +25,6 @@ int read_ndjson(struct ingest *g, struct stream *s, struct ml_err *err)
 	}
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		uint64_t number = ml_lines_number(lines);
-		if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-			line += 3;
-			len -= 3;
-		}
 		if (ml_json_skip_ws(line, line + len) == line + len)
 			continue;
 		g->read++;
@@ -109,15 +105,12 @@ int read_json_array(struct ingest *g, struct stream *s, struct ml_err *err)
 	char buf[1 << 16];
 	uint64_t line = 1, elem_line = 0;
 	ssize_t got;
-	int rc = 0, first = 1;
+	int rc = 0;
 
 	if (!r)
 		return ml_err_sys(err, ENOMEM, "%s", g->place);
 	while (rc == 0 && (got = stream_read(s, buf, sizeof buf, err)) > 0) {
 		const char *p = buf, *end = buf + got;
-		if (first && got >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-			p += 3;
-		first = 0;
 		for (; p < end && rc == 0; p++) {
 			char c = *p;
 			if (sp.where == IN_ELEMENT || sp.where == IN_SCALAR) {

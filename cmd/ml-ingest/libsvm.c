@@ -157,10 +157,6 @@ int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 	}
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		uint64_t number = ml_lines_number(lines);
-		if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-			line += 3;
-			len -= 3;
-		}
 		const char *p = line, *end = line + len;
 		while (p < end && is_space(*p))
 			p++;

@@ -258,11 +258,14 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, int
 		return ml_err_set(err, ML_ERR_DATA, "%s: compressed data holds an archive or compressed "
 				  "data again; unpack it first", g->place);
 	}
+	/* a UTF-8 byte order mark is no part of the data, in any format */
+	if (s->peek_len - s->peek_pos >= 3 && memcmp(s->peek + s->peek_pos, "\xEF\xBB\xBF", 3) == 0)
+		s->peek_pos += 3;
 	if (fmt == FMT_AUTO && delimiter)
 		fmt = FMT_CSV;
 	if (fmt == FMT_AUTO) {
 		int detected = ',';
-		fmt = detect_format(name, s->peek, s->peek_len, &detected);
+		fmt = detect_format(name, s->peek + s->peek_pos, s->peek_len - s->peek_pos, &detected);
 		if (!delimiter)
 			delimiter = detected;
 	}

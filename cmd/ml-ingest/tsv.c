@@ -36,10 +36,6 @@ int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err)
 		return ml_err_sys(err, ENOMEM, "%s", g->place);
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		uint64_t number = ml_lines_number(lines);
-		if (number == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-			line += 3;
-			len -= 3;
-		}
 		if (len == 0)
 			continue;
 		const char *p = line, *end = line + len;

@@ -10,6 +10,7 @@
 #include "ml_buf.h"
 #include "ml_in.h"
 #include "tap.h"
+#include "testfiles.h"
 
 static char dir[] = "/tmp/test_lines.XXXXXX";
 static struct ml_err err;
@@ -29,23 +30,6 @@ static void put_file(const char *path, const char *data, size_t n)
 	if (n)
 		fwrite(data, 1, n, f);
 	fclose(f);
-}
-
-/* "sha256:<hex>" of the file as sha256sum(1) computes it. */
-static const char *sha256sum(const char *path)
-{
-	static char id[80];
-	char cmd[600], hex[65] = "";
-	FILE *p;
-
-	snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
-	if (!(p = popen(cmd, "r")))
-		return "(no sha256sum)";
-	if (fscanf(p, "%64s", hex) != 1)
-		hex[0] = '\0';
-	pclose(p);
-	snprintf(id, sizeof id, "sha256:%s", hex);
-	return id;
 }
 
 struct got {

@@ -11,6 +11,7 @@
 #include "ml_buf.h"
 #include "ml_out.h"
 #include "tap.h"
+#include "testfiles.h"
 
 static char dir[] = "/tmp/test_out.XXXXXX";
 static struct ml_err err;
@@ -31,24 +32,6 @@ static void put_file(const char *path, const char *data)
 
 	fputs(data, f);
 	fclose(f);
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	struct ml_buf b = {0};
-	char chunk[65536];
-	size_t k;
-
-	if (!f)
-		return NULL;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		ml_buf_add(&b, chunk, k);
-	fclose(f);
-	ml_buf_terminate(&b);
-	if (n)
-		*n = b.len;
-	return b.data;
 }
 
 static int file_is(const char *path, const char *want)
@@ -73,22 +56,6 @@ static int entries(void)
 			n++;
 	closedir(d);
 	return n;
-}
-
-static const char *sha256sum(const char *path)
-{
-	static char id[80];
-	char cmd[600], hex[65] = "";
-	FILE *p;
-
-	snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
-	if (!(p = popen(cmd, "r")))
-		return "(no sha256sum)";
-	if (fscanf(p, "%64s", hex) != 1)
-		hex[0] = '\0';
-	pclose(p);
-	snprintf(id, sizeof id, "sha256:%s", hex);
-	return id;
 }
 
 static mode_t mode_of(const char *path)

@@ -9,6 +9,7 @@
 #include "ml_out.h"
 #include "ml_rec.h"
 #include "tap.h"
+#include "testfiles.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 
@@ -58,25 +59,6 @@ static double number(const char *key)
 	if (i < 0 || ml_rec_number(r, (size_t)i, &d) < 0)
 		return NAN;
 	return d;
-}
-
-/* Reads the whole file at path into a NUL-terminated malloc'd string. */
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	struct ml_buf b = {0};
-	char chunk[4096];
-	size_t k;
-
-	if (!f)
-		return NULL;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		ml_buf_add(&b, chunk, k);
-	fclose(f);
-	ml_buf_terminate(&b);
-	if (n)
-		*n = b.len;
-	return b.data;
 }
 
 /* Runs write(out) into a fresh file and returns what landed there. */

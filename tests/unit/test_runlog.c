@@ -10,6 +10,7 @@
 #include "ml_buf.h"
 #include "ml_runlog.h"
 #include "tap.h"
+#include "testfiles.h"
 
 static char dir[] = "/tmp/test_runlog.XXXXXX";
 static struct ml_err err;
@@ -20,24 +21,6 @@ static char *path_of(const char *name)
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	return path;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	struct ml_buf b = {0};
-	char chunk[4096];
-	size_t k;
-
-	if (!f)
-		return NULL;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		ml_buf_add(&b, chunk, k);
-	fclose(f);
-	ml_buf_terminate(&b);
-	if (n)
-		*n = b.len;
-	return b.data;
 }
 
 static int count_lines(const char *s)
