@@ -89,8 +89,11 @@ static void on_row(int c, void *ctx)
 static int split_plain(struct csv_state *st, const char *line, size_t len, int delimiter)
 {
 	const char *q = line, *end = line + len;
+	int done = row_plain_line(st->g, &st->row, line, len, delimiter);
 
-	for (;;) {
+	if (done < 0)
+		return ml_err_sys(st->err, ENOMEM, "%s", st->g->place);
+	for (; !done;) {
 		const char *d = memchr(q, delimiter, (size_t)(end - q));
 		const char *fe = d ? d : end;
 		if (row_field(st->g, &st->row, q, (size_t)(fe - q), fe == q) < 0)

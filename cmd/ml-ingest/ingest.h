@@ -144,6 +144,7 @@ struct plan {
 	size_t *out_col;	/* column of each output position */
 	struct ml_buf *keys;	/* per output position: "\"key\":" */
 	enum vtype *types;	/* per column */
+	size_t keys_len;	/* all keys together, for reserving a row's room */
 };
 
 /* Builds the plan from a header row on the given line (or c1..cN); 0 or -1
@@ -175,6 +176,10 @@ struct row {
 
 /* A field of the current row (is_null: an unquoted empty CSV field). */
 int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_null);
+/* All the fields of a row that is one line without quotes, split at delim
+ * (what libcsv would make of it), typed straight into the output; 1 when
+ * done, 0 when the row must go field by field (no plan yet, or --fields). */
+int row_plain_line(struct ingest *g, struct row *r, const char *line, size_t len, int delim);
 /* The end of a row starting at line: emits, rejects or fails; 0 or -1. */
 int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
 	    size_t rawlen, struct ml_err *err);

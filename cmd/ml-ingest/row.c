@@ -84,6 +84,7 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 		p->types[i] = forced_type(g, name, len);
 		if (ml_json_quote(&p->keys[k], name, len) < 0 || ml_buf_addc(&p->keys[k], ':') < 0)
 			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+		p->keys_len += p->keys[k].len;
 	}
 	/* --rename and --add-source must not give two fields one name: a JSON
 	 * reader would keep one of them */
@@ -203,6 +204,103 @@ int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_n
 	if (why && !r->bad)
 		set_bad(r, i, why);
 	return 0;
+}
+
+/* Whether s[0..n) is a number in JSON's grammar (ml_json_is_number, inlined
+ * for the hot loop). */
+static inline int is_number(const unsigned char *s, size_t n)
+{
+	const unsigned char *p = s, *e = s + n;
+
+	if (p < e && *p == '-')
+		p++;
+	if (p == e)
+		return 0;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (++p < e && *p >= '0' && *p <= '9')
+			;
+	else
+		return 0;
+	if (p < e && *p == '.') {
+		if (++p == e || *p < '0' || *p > '9')
+			return 0;
+		while (++p < e && *p >= '0' && *p <= '9')
+			;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		if (++p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p == e || *p < '0' || *p > '9')
+			return 0;
+		while (++p < e && *p >= '0' && *p <= '9')
+			;
+	}
+	return p == e;
+}
+
+/* Printable ASCII with nothing to escape: copied between quotes as it is. */
+static inline int is_plain_text(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+int row_plain_line(struct ingest *g, struct row *r, const char *line, size_t len, int delim)
+{
+	const struct plan *p = &r->plan;
+	struct ml_buf *b = &r->line;
+	const unsigned char *q = (const unsigned char *)line, *end = q + len;
+	size_t i;
+
+	if (!r->planned || !r->direct)
+		return 0;
+	/* room for the worst case (every byte escaped as \u00XX), so the loop
+	 * writes without checking */
+	if (ml_buf_reserve(b, 6 * len + p->keys_len + 2 * p->ncols + 8) < 0)
+		return -1;
+	b->len = 0;
+	for (i = 0;; i++) {
+		const unsigned char *d = memchr(q, delim, (size_t)(end - q));
+		const unsigned char *fe = d ? d : end;
+		size_t n = (size_t)(fe - q);
+		if (i < p->ncols) {
+			char *o = b->data + b->len;
+			const struct ml_buf *key = &p->keys[i];
+			*o++ = i ? ',' : '{';
+			memcpy(o, key->data, key->len);
+			o += key->len;
+			unsigned char c = n ? q[0] : 0;
+			if (p->types[i] == VT_AUTO && n &&
+			    !(g->nulls.first[c] && g->nulls.n) &&
+			    (((c >= '0' && c <= '9') || c == '-') ? is_number(q, n)
+			     : c != 't' && c != 'f' && c != 'T' && c != 'F' && is_plain_text(q, n))) {
+				/* the common cases: a number as written, or plain text */
+				int quoted = !((c >= '0' && c <= '9') || c == '-');
+				if (quoted)
+					*o++ = '"';
+				memcpy(o, q, n);
+				o += n;
+				if (quoted)
+					*o++ = '"';
+				b->len = (size_t)(o - b->data);
+			} else {
+				b->len = (size_t)(o - b->data);
+				const char *why = type_value(b, (const char *)q, n, n == 0,
+							     p->types[i], &g->nulls);
+				if (why && !r->bad)
+					set_bad(r, i, why);
+			}
+		}
+		if (!d)
+			break;
+		q = d + 1;
+	}
+	r->n = i + 1;
+	return 1;
 }
 
 static int write_row(struct ingest *g, struct row *r, struct ml_err *err)
