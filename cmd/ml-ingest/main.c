@@ -5,6 +5,7 @@
 
 #include "ingest.h"
 #include "ml_cli.h"
+#include "ml_json.h"
 #include "usage.h"
 
 enum {
@@ -132,6 +133,66 @@ static void free_ingest(struct ingest *g)
 	ml_buf_free(&g->source_json);
 }
 
+/* Appends a JSON array of the strings v[0..n) to b. */
+static void json_strings(struct ml_buf *b, char **v, size_t n)
+{
+	ml_buf_reset(b);
+	ml_buf_addc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			ml_buf_addc(b, ',');
+		ml_json_quote_lossy(b, v[i], strlen(v[i]));
+	}
+	ml_buf_addc(b, ']');
+	ml_buf_terminate(b);
+}
+
+/* The settings that shape the records, for the run log's params. */
+static void log_params(struct ml_run *run, const struct ingest *g, const char *schema)
+{
+	static const char *const names[] = {"auto", "csv", "tsv", "ndjson", "json", "libsvm"};
+	struct ml_buf b = {0};
+	char delim[2] = {(char)g->delimiter, '\0'};
+
+	ml_run_param(run, "format", names[g->format]);
+	if (g->delimiter)
+		ml_run_param(run, "delimiter", delim);
+	ml_run_param_json(run, "header", g->no_header ? "false" : "true");
+	json_strings(&b, g->nulls.v, g->nulls.n);
+	ml_run_param_json(run, "null", b.data);
+	if (g->members.n) {
+		json_strings(&b, g->members.v, g->members.n);
+		ml_run_param_json(run, "member", b.data);
+	}
+	if (g->strings.n) {
+		json_strings(&b, g->strings.v, g->strings.n);
+		ml_run_param_json(run, "string", b.data);
+	}
+	if (g->fields.n) {
+		json_strings(&b, g->fields.v, g->fields.n);
+		ml_run_param_json(run, "fields", b.data);
+	}
+	if (g->nrenames) {
+		ml_buf_reset(&b);
+		ml_buf_addc(&b, '{');
+		for (size_t i = 0; i < g->nrenames; i++) {
+			if (i)
+				ml_buf_addc(&b, ',');
+			ml_json_quote_lossy(&b, g->renames[i].from, strlen(g->renames[i].from));
+			ml_buf_addc(&b, ':');
+			ml_json_quote_lossy(&b, g->renames[i].to, strlen(g->renames[i].to));
+		}
+		ml_buf_addc(&b, '}');
+		ml_buf_terminate(&b);
+		ml_run_param_json(run, "rename", b.data);
+	}
+	if (g->add_source)
+		ml_run_param(run, "add_source", g->add_source);
+	if (schema)
+		ml_run_param(run, "schema", schema);
+	ml_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -234,8 +295,7 @@ out:
 	ml_run_counter(cli.run, "read", g.read);
 	ml_run_counter(cli.run, "written", g.written);
 	ml_run_counter(cli.run, "rejected", g.rejected);
-	if (schema)
-		ml_run_param(cli.run, "schema", schema);
+	log_params(cli.run, &g, schema);
 	if (cli.verbose)
 		fprintf(stderr, "ml-ingest: read %llu rows, wrote %llu records, rejected %llu\n",
 			(unsigned long long)g.read, (unsigned long long)g.written,
