@@ -23,7 +23,7 @@ static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 
 	if (!in)
 		return -1;
-	if (!e->run || !ml_run_log_path(e->run))
+	if (!e->hash && (!e->run || !ml_run_log_path(e->run)))
 		ml_in_no_hash(in);
 	if (!(lines = ml_lines_of(in))) {
 		ml_in_close(in);
@@ -56,6 +56,9 @@ static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 	if (e->run)
 		ml_run_input(e->run, ml_in_path(in), ml_in_bytes(in),
 			     (int64_t)(e->records - before), ml_in_sha256(in));
+	if (rc == 0 && e->input_done)
+		rc = e->input_done(e->ctx, ml_in_path(in), ml_in_bytes(in), e->records - before,
+				   ml_in_sha256(in), err);
 	ml_lines_free(lines);
 	ml_in_close(in);
 	return rc;

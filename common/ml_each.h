@@ -27,8 +27,15 @@ typedef int (*ml_each_malformed_fn)(void *ctx, const char *line, size_t len,
 				    const struct ml_place *at, const char *why,
 				    struct ml_err *err);
 
+/* Called after each input is read: its path ("-" for stdin), bytes, records
+ * and "sha256:" (NULL when not hashed). */
+typedef int (*ml_each_input_fn)(void *ctx, const char *path, uint64_t bytes,
+				uint64_t records, const char *sha256, struct ml_err *err);
+
 struct ml_each {
 	ml_each_record_fn record;
+	ml_each_input_fn input_done;	/* NULL: nothing to do */
+	int hash;			/* hash inputs even when the run is not logged */
 	ml_each_malformed_fn malformed;	/* NULL: a malformed line is an error */
 	void *ctx;
 	struct ml_run *run;		/* NULL: inputs are not logged */

@@ -1,0 +1,255 @@
+/* ml-stats: a profile of NDJSON records, or the merge of profiles. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ml_cli.h"
+#include "ml_each.h"
+#include "ml_in.h"
+#include "ml_out.h"
+#include "ml_profile.h"
+#include "text.h"
+
+static const char usage[] =
+"Usage: ml-stats [OPTION]... [FILE]...\n"
+"Profile NDJSON records in one pass: per column the JSON types seen, missing\n"
+"values, and for numbers count, mean, standard deviation, min, max, sum,\n"
+"zeros, negatives, quantiles (p1 p5 p25 p50 p75 p95 p99) and a histogram;\n"
+"for strings distinct values and the most frequent ones; for booleans true\n"
+"and false counts.  Memory per column is bounded, whatever the input size.\n"
+"With no FILE, or when FILE is -, read standard input.\n"
+"\n"
+"      --merge             the inputs are profiles (of shards): merge them\n"
+"                          into one, as one pass over all the data would give\n"
+"      --columns LIST      profile only these comma-separated columns\n"
+"      --exclude LIST      leave out these comma-separated columns\n"
+"      --top K             most frequent string values listed (default 10)\n"
+"      --bins N            histogram bins per numeric column (default 20)\n"
+"  -f, --output-format F   ndjson (the profile) or text (a table); default:\n"
+"                          text when standard output is a terminal\n"
+"  -o, --output FILE       write to FILE, replaced only when all went well\n"
+"Common:\n"
+"  -v, --verbose           report counts on stderr\n"
+"      --run-log FILE      append this run's record to FILE\n"
+"      --no-run-log        do not log this run\n"
+"  -h, --help              show this help and exit\n"
+"      --version           show the version and exit\n"
+"\n"
+"Exit status: 0 success, 2 trouble (bad usage, malformed input, I/O error).\n"
+"Examples:\n"
+"  ml-stats data.ndjson > data.profile\n"
+"  parallel ml-stats ::: shards/* | ml-stats --merge > all.profile\n"
+"  ml-stats -f text < data.ndjson\n";
+
+enum { OPT_MERGE = ML_OPT_PROGRAM, OPT_COLUMNS, OPT_EXCLUDE, OPT_TOP, OPT_BINS };
+
+struct stats {
+	struct ml_profile *p;
+	struct ml_profile_reader *rd;
+	struct ml_profile_opts opts;
+	uint64_t profiles;
+};
+
+static void split_list(const char *s, char ***v, size_t *n)
+{
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+		if (!nv || !(nv[*n] = strndup(s, len)))
+			ml_usage_error("out of memory");
+		*v = nv;
+		(*n)++;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
+static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t len,
+		     const struct ml_place *at, struct ml_err *err)
+{
+	struct stats *st = ctx;
+
+	(void)line;
+	(void)len;
+	if (ml_profile_add(st->p, r, err) < 0)
+		return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
+	return 0;
+}
+
+static int on_input(void *ctx, const char *path, uint64_t bytes, uint64_t records,
+		    const char *sha256, struct ml_err *err)
+{
+	struct stats *st = ctx;
+
+	(void)path;
+	(void)records;
+	if (ml_profile_add_source(st->p, bytes, sha256) < 0)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	return 0;
+}
+
+/* Reads every profile in one input and merges it into st->p. */
+static int merge_input(struct stats *st, const char *path, struct ml_run *run, struct ml_err *err)
+{
+	struct ml_in *in = ml_in_open(path, err);
+	struct ml_lines *lines;
+	const char *line;
+	size_t len;
+	int got, rc = 0;
+
+	if (!in)
+		return -1;
+	if (!ml_run_log_path(run))
+		ml_in_no_hash(in);
+	if (!(lines = ml_lines_of(in))) {
+		ml_in_close(in);
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	}
+	uint64_t before = st->profiles;
+	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
+		if (len == 0)
+			continue;
+		int done = ml_profile_reader_line(st->rd, line, len, err);
+		if (done < 0) {
+			rc = ml_err_prefix(err, "%s:%llu", ml_in_name(in),
+					   (unsigned long long)ml_lines_number(lines));
+			break;
+		}
+		if (done) {
+			struct ml_profile *one = ml_profile_reader_take(st->rd);
+			rc = ml_profile_merge(st->p, one, err);
+			ml_profile_free(one);
+			st->profiles++;
+			if (rc < 0)
+				break;
+		}
+	}
+	if (got < 0)
+		rc = -1;
+	if (rc == 0 && ml_profile_reader_end(st->rd, err) < 0)
+		rc = ml_err_prefix(err, "%s", ml_in_name(in));
+	ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)(st->profiles - before),
+		     ml_in_sha256(in));
+	ml_lines_free(lines);
+	ml_in_close(in);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		ML_CLI_COMMON_OPTIONS,
+		{"output", required_argument, NULL, 'o'},
+		{"output-format", required_argument, NULL, 'f'},
+		{"merge", no_argument, NULL, OPT_MERGE},
+		{"columns", required_argument, NULL, OPT_COLUMNS},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"top", required_argument, NULL, OPT_TOP},
+		{"bins", required_argument, NULL, OPT_BINS},
+		{NULL, 0, NULL, 0},
+	};
+	struct ml_cli cli;
+	struct stats st;
+	struct ml_err err;
+	struct ml_buf text = {0};
+	struct ml_out *out = NULL;
+	const char *output = NULL, *format = NULL;
+	int opt, merge = 0, status = ML_EXIT_OK;
+
+	memset(&st, 0, sizeof st);
+	ml_cli_init(&cli, "ml-stats", usage, argc, argv);
+	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:f:", longopts, NULL)) != -1) {
+		if (ml_cli_common_option(&cli, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'o': output = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
+				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
+			format = optarg;
+			break;
+		case OPT_MERGE: merge = 1; break;
+		case OPT_COLUMNS: split_list(optarg, &st.opts.columns, &st.opts.ncolumns); break;
+		case OPT_EXCLUDE: split_list(optarg, &st.opts.exclude, &st.opts.nexclude); break;
+		case OPT_TOP: st.opts.top = ml_cli_parse_count("--top", optarg); break;
+		case OPT_BINS:
+			st.opts.bins = ml_cli_parse_count("--bins", optarg);
+			if (st.opts.bins < 1 || st.opts.bins > 10000)
+				ml_usage_error("--bins: between 1 and 10000");
+			break;
+		}
+	}
+	if (!format)
+		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
+
+	ml_cli_start_run(&cli);
+	if (!(st.p = ml_profile_new(&st.opts)) || !(st.rd = ml_profile_reader_new(&st.opts))) {
+		ml_warn("out of memory");
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	if (merge) {
+		int n = argc - optind;
+		for (int i = 0; i < (n ? n : 1) && status == ML_EXIT_OK; i++)
+			if (merge_input(&st, n ? argv[optind + i] : "-", cli.run, &err) < 0)
+				status = ml_cli_report(&cli, &err);
+	} else {
+		struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &st,
+				       .run = cli.run, .hash = 1};
+		if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0)
+			status = ml_cli_report(&cli, &err);
+	}
+	if (status != ML_EXIT_OK)
+		goto out;
+	if (strcmp(format, "text") == 0)
+		status = stats_text(st.p, &text) < 0 ? ML_EXIT_TROUBLE : ML_EXIT_OK;
+	else
+		status = ml_profile_to_ndjson(st.p, &text) < 0 ? ML_EXIT_TROUBLE : ML_EXIT_OK;
+	if (status != ML_EXIT_OK) {
+		ml_warn("out of memory");
+		goto out;
+	}
+	if (!(out = ml_cli_out_open(&cli, output, &err))) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	/* a profile is records too: the dataset line and one per column */
+	for (size_t i = 0, start = 0; i < text.len; i++)
+		if (text.data[i] == '\n') {
+			if (ml_out_write(out, text.data + start, i - start) < 0 || ml_out_end_record(out) < 0)
+				break;
+			start = i + 1;
+		}
+	if (ml_out_commit(out, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	ml_run_output(cli.run, ml_out_path(out), ml_out_bytes(out), (int64_t)ml_out_records(out),
+		      ml_out_sha256(out));
+	if (cli.verbose)
+		fprintf(stderr, "ml-stats: %llu records, %zu columns%s\n",
+			(unsigned long long)ml_profile_records(st.p), ml_profile_ncolumns(st.p),
+			merge ? " (merged)" : "");
+out:
+	if (st.p) {
+		ml_run_counter(cli.run, "records", ml_profile_records(st.p));
+		ml_run_counter(cli.run, "columns", ml_profile_ncolumns(st.p));
+	}
+	if (merge)
+		ml_run_counter(cli.run, "profiles", st.profiles);
+	ml_run_param(cli.run, "output_format", format);
+	ml_out_free(out);
+	ml_buf_free(&text);
+	ml_profile_free(st.p);
+	ml_profile_reader_free(st.rd);
+	for (size_t i = 0; i < st.opts.ncolumns; i++)
+		free(st.opts.columns[i]);
+	for (size_t i = 0; i < st.opts.nexclude; i++)
+		free(st.opts.exclude[i]);
+	free(st.opts.columns);
+	free(st.opts.exclude);
+	return ml_cli_finish(&cli, status);
+}

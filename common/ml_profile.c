@@ -1,0 +1,374 @@
+#include "ml_profile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "ml_json.h"
+#include "ml_profile_impl.h"
+
+static int listed(char **list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+struct ml_profile *ml_profile_new(const struct ml_profile_opts *opts)
+{
+	struct ml_profile *p = calloc(1, sizeof *p);
+
+	if (!p)
+		return NULL;
+	if (opts)
+		p->opts = *opts;
+	if (!p->opts.top)
+		p->opts.top = 10;
+	if (!p->opts.bins)
+		p->opts.bins = 20;
+	return p;
+}
+
+static void free_column(struct ml_column *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	ml_kll_free(c->num.sketch);
+	ml_cat_free(c->cat);
+	free(c);
+}
+
+void ml_profile_free(struct ml_profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free_column(p->cols[i]);
+	free(p->cols);
+	free(p->table);
+	free(p->by_pos);
+	for (size_t i = 0; i < p->nsources; i++)
+		free(p->sources[i]);
+	free(p->sources);
+	ml_buf_free(&p->scratch);
+	free(p);
+}
+
+static uint64_t hash_name(const char *s, size_t n)
+{
+	return XXH64(s, n, 0);
+}
+
+/* The column called name[0..n), or -1. */
+static ssize_t lookup(const struct ml_profile *p, const char *name, size_t n)
+{
+	if (!p->tcap)
+		return -1;
+	for (size_t h = hash_name(name, n) & (p->tcap - 1);; h = (h + 1) & (p->tcap - 1)) {
+		size_t slot = p->table[h];
+		if (slot == 0)
+			return -1;
+		const struct ml_column *c = p->cols[slot - 1];
+		if (strlen(c->name) == n && memcmp(c->name, name, n) == 0)
+			return (ssize_t)(slot - 1);
+	}
+}
+
+static int table_put(struct ml_profile *p, size_t idx)
+{
+	const char *name = p->cols[idx]->name;
+
+	if ((p->n + 1) * 2 > p->tcap) {
+		size_t cap = p->tcap ? p->tcap * 2 : 64;
+		size_t *t = calloc(cap, sizeof *t);
+		if (!t)
+			return -1;
+		free(p->table);
+		p->table = t;
+		p->tcap = cap;
+		for (size_t i = 0; i < p->n; i++)
+			if (i != idx)
+				table_put(p, i);
+	}
+	size_t h = hash_name(name, strlen(name)) & (p->tcap - 1);
+	while (p->table[h])
+		h = (h + 1) & (p->tcap - 1);
+	p->table[h] = idx + 1;
+	return 0;
+}
+
+struct ml_column *ml_profile_add_column(struct ml_profile *p, const char *name, size_t n)
+{
+	ssize_t found = lookup(p, name, n);
+	struct ml_column *c;
+
+	if (found >= 0)
+		return p->cols[found];
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct ml_column **v = realloc(p->cols, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		p->cols = v;
+		p->cap = cap;
+	}
+	if (!(c = calloc(1, sizeof *c)) || !(c->name = malloc(n + 1))) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->name, name, n);
+	c->name[n] = '\0';
+	c->num.min = INFINITY;
+	c->num.max = -INFINITY;
+	c->len_min = UINT64_MAX;
+	c->skip = (p->opts.ncolumns && !listed(p->opts.columns, p->opts.ncolumns, c->name)) ||
+		  listed(p->opts.exclude, p->opts.nexclude, c->name);
+	p->cols[p->n++] = c;
+	if (table_put(p, p->n - 1) < 0) {
+		p->n--;
+		free_column(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The column of field i, through a cache by field position: records of one
+ * dataset mostly list their fields in the same order. */
+static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r, size_t i)
+{
+	size_t klen;
+	int escaped;
+	const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
+
+	if (i < p->npos && p->by_pos[i]) {
+		struct ml_column *c = p->by_pos[i];
+		if (!escaped && strlen(c->name) == klen && memcmp(c->name, key, klen) == 0)
+			return c;
+	}
+	if (escaped) {
+		ml_buf_reset(&p->scratch);
+		if (ml_rec_key(r, i, &p->scratch) < 0)
+			return NULL;
+		key = p->scratch.data ? p->scratch.data : "";
+		klen = p->scratch.len;
+	}
+	struct ml_column *c = ml_profile_add_column(p, key, klen);
+	if (!c)
+		return NULL;
+	if (i >= p->npos) {
+		size_t npos = i + 16;
+		struct ml_column **v = realloc(p->by_pos, npos * sizeof *v);
+		if (!v)
+			return c;
+		memset(v + p->npos, 0, (npos - p->npos) * sizeof *v);
+		p->by_pos = v;
+		p->npos = npos;
+	}
+	p->by_pos[i] = escaped ? NULL : c;
+	return c;
+}
+
+void ml_numstats_add(struct ml_numstats *s, double x)
+{
+	if (!isfinite(x)) {
+		s->nonfinite++;
+		return;
+	}
+	s->count++;
+	double d = x - s->mean;
+	s->mean += d / (double)s->count;
+	s->m2 += d * (x - s->mean);
+	/* Neumaier's compensated sum */
+	double t = s->sum + x;
+	if (fabs(s->sum) >= fabs(x))
+		s->sum_c += (s->sum - t) + x;
+	else
+		s->sum_c += (x - t) + s->sum;
+	s->sum = t;
+	if (x < s->min)
+		s->min = x;
+	if (x > s->max)
+		s->max = x;
+	s->zeros += x == 0;
+	s->negatives += x < 0;
+}
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return k;
+}
+
+static int add_string(struct ml_profile *p, struct ml_column *c, const struct ml_rec *r, size_t i)
+{
+	size_t n;
+	const char *raw = ml_rec_value_raw(r, i, &n);
+	const char *s = raw + 1;
+
+	n -= 2;
+	if (memchr(s, '\\', n)) {
+		ml_buf_reset(&p->scratch);
+		if (ml_rec_string(r, i, &p->scratch) < 0)
+			return -1;
+		s = p->scratch.data ? p->scratch.data : "";
+		n = p->scratch.len;
+	}
+	if (!c->cat && !(c->cat = ml_cat_new(ML_CAT_EXACT_LIMIT, ML_CAT_CAPACITY)))
+		return -1;
+	if (ml_cat_add(c->cat, s, n) < 0)
+		return -1;
+	uint64_t len = utf8_chars(s, n);
+	if (len < c->len_min)
+		c->len_min = len;
+	if (len > c->len_max)
+		c->len_max = len;
+	c->len_sum += len;
+	return 0;
+}
+
+int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *err)
+{
+	p->records++;
+	for (size_t i = 0; i < ml_rec_count(r); i++) {
+		struct ml_column *c = column_of(p, r, i);
+		if (!c)
+			return ml_err_sys(err, ENOMEM, "cannot profile a column");
+		if (c->skip)
+			continue;
+		enum ml_json_type t = ml_rec_type(r, i);
+		c->types[t]++;
+		if (t == ML_JSON_NUMBER) {
+			double x;
+			ml_rec_number(r, i, &x);
+			ml_numstats_add(&c->num, x);
+			if (isfinite(x)) {
+				if (!c->num.sketch && !(c->num.sketch = ml_kll_new(ML_KLL_K)))
+					return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
+				if (ml_kll_add(c->num.sketch, x) < 0)
+					return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
+			}
+		} else if (t == ML_JSON_STRING) {
+			if (add_string(p, c, r, i) < 0)
+				return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
+		}
+	}
+	return 0;
+}
+
+int ml_profile_add_source(struct ml_profile *p, uint64_t bytes, const char *sha256)
+{
+	char **v;
+
+	p->bytes += bytes;
+	if (!sha256)
+		return 0;
+	if (!(v = realloc(p->sources, (p->nsources + 1) * sizeof *v)))
+		return -1;
+	p->sources = v;
+	if (!(v[p->nsources] = strdup(sha256)))
+		return -1;
+	p->nsources++;
+	return 0;
+}
+
+/* Chan, Golub and LeVeque's pairwise update: the mean and m2 of the union. */
+void ml_numstats_merge(struct ml_numstats *a, const struct ml_numstats *b)
+{
+	if (b->count) {
+		if (!a->count) {
+			a->mean = b->mean;
+			a->m2 = b->m2;
+		} else {
+			double n = (double)(a->count + b->count);
+			double d = b->mean - a->mean;
+			a->mean += d * (double)b->count / n;
+			a->m2 += b->m2 + d * d * (double)a->count * (double)b->count / n;
+		}
+		double t = a->sum + b->sum;
+		if (fabs(a->sum) >= fabs(b->sum))
+			a->sum_c += (a->sum - t) + b->sum;
+		else
+			a->sum_c += (b->sum - t) + a->sum;
+		a->sum = t;
+		a->sum_c += b->sum_c;
+		a->count += b->count;
+		if (b->min < a->min)
+			a->min = b->min;
+		if (b->max > a->max)
+			a->max = b->max;
+	}
+	a->zeros += b->zeros;
+	a->negatives += b->negatives;
+	a->nonfinite += b->nonfinite;
+}
+
+int ml_profile_merge(struct ml_profile *into, const struct ml_profile *from, struct ml_err *err)
+{
+	/* a column the earlier records lacked was absent from them: its missing
+	 * count follows from the record totals, so nothing needs filling in */
+	into->records += from->records;
+	for (size_t i = 0; i < from->nsources; i++)
+		if (ml_profile_add_source(into, 0, from->sources[i]) < 0)
+			return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+	into->bytes += from->bytes;
+	for (size_t i = 0; i < from->n; i++) {
+		const struct ml_column *b = from->cols[i];
+		struct ml_column *a = ml_profile_add_column(into, b->name, strlen(b->name));
+		if (!a)
+			return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+		if (a->skip || b->skip)
+			continue;
+		for (int t = 0; t < 7; t++)
+			a->types[t] += b->types[t];
+		ml_numstats_merge(&a->num, &b->num);
+		if (b->num.sketch) {
+			if (!a->num.sketch && !(a->num.sketch = ml_kll_new(ML_KLL_K)))
+				return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+			if (ml_kll_merge(a->num.sketch, b->num.sketch) < 0)
+				return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+		}
+		if (b->cat) {
+			if (!a->cat && !(a->cat = ml_cat_new(ML_CAT_EXACT_LIMIT, ML_CAT_CAPACITY)))
+				return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+			if (ml_cat_merge(a->cat, b->cat) < 0)
+				return ml_err_sys(err, ENOMEM, "cannot merge profiles");
+		}
+		if (b->len_min < a->len_min)
+			a->len_min = b->len_min;
+		if (b->len_max > a->len_max)
+			a->len_max = b->len_max;
+		a->len_sum += b->len_sum;
+	}
+	return 0;
+}
+
+uint64_t ml_profile_records(const struct ml_profile *p) { return p->records; }
+size_t ml_profile_ncolumns(const struct ml_profile *p) { return p->n; }
+struct ml_column *ml_profile_column(const struct ml_profile *p, size_t i) { return p->cols[i]; }
+
+struct ml_column *ml_profile_find(const struct ml_profile *p, const char *name)
+{
+	ssize_t i = lookup(p, name, strlen(name));
+	return i < 0 ? NULL : p->cols[i];
+}
+
+uint64_t ml_column_missing(const struct ml_profile *p, const struct ml_column *c)
+{
+	uint64_t present = 0;
+
+	for (int t = 1; t < 7; t++)
+		present += c->types[t];
+	return p->records - present;
+}
+
+double ml_numstats_std(const struct ml_numstats *s)
+{
+	return s->count < 2 ? NAN : sqrt(s->m2 / (double)(s->count - 1));
+}

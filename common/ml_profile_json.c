@@ -1,0 +1,461 @@
+/* Profiles as NDJSON: a dataset line, then one line per column. */
+#include <errno.h>
+#include <jv.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml_json.h"
+#include "ml_profile_impl.h"
+
+static const double quantile_at[] = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
+static const char *const quantile_name[] = {"p1", "p5", "p25", "p50", "p75", "p95", "p99"};
+
+/* The shortest decimal that reads back as the same double; null when not
+ * finite (JSON has no infinities). */
+static void put_double(struct ml_buf *b, double x)
+{
+	char s[32];
+
+	if (!isfinite(x)) {
+		ml_buf_adds(b, "null");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, x);
+		if (strtod(s, NULL) == x)
+			break;
+	}
+	ml_buf_adds(b, s);
+}
+
+static void put_u64(struct ml_buf *b, uint64_t v)
+{
+	ml_buf_printf(b, "%llu", (unsigned long long)v);
+}
+
+static void put_key(struct ml_buf *b, const char *key)
+{
+	ml_json_quote(b, key, strlen(key));
+	ml_buf_addc(b, ':');
+}
+
+static void put_histogram(struct ml_buf *b, const struct ml_numstats *s, size_t bins)
+{
+	uint64_t prev = 0;
+
+	if (s->min == s->max)
+		bins = 1;
+	ml_buf_adds(b, "{\"edges\":[");
+	for (size_t j = 0; j <= bins; j++) {
+		if (j)
+			ml_buf_addc(b, ',');
+		put_double(b, j == bins ? s->max : s->min + (s->max - s->min) * (double)j / (double)bins);
+	}
+	ml_buf_adds(b, "],\"counts\":[");
+	for (size_t j = 1; j <= bins; j++) {
+		double edge = s->min + (s->max - s->min) * (double)j / (double)bins;
+		uint64_t upto = j == bins ? s->count
+				: (uint64_t)llround(ml_kll_rank(s->sketch, edge) * (double)s->count);
+		if (upto < prev)
+			upto = prev;
+		if (j > 1)
+			ml_buf_addc(b, ',');
+		put_u64(b, upto - prev);
+		prev = upto;
+	}
+	ml_buf_adds(b, "]}");
+}
+
+static void put_numbers(struct ml_buf *b, const struct ml_numstats *s, size_t bins)
+{
+	ml_buf_adds(b, ",\"number\":{\"count\":");
+	put_u64(b, s->count);
+	ml_buf_adds(b, ",\"mean\":");
+	put_double(b, s->count ? s->mean : NAN);
+	ml_buf_adds(b, ",\"std\":");
+	put_double(b, ml_numstats_std(s));
+	ml_buf_adds(b, ",\"variance\":");
+	put_double(b, s->count > 1 ? s->m2 / (double)(s->count - 1) : NAN);
+	ml_buf_adds(b, ",\"min\":");
+	put_double(b, s->count ? s->min : NAN);
+	ml_buf_adds(b, ",\"max\":");
+	put_double(b, s->count ? s->max : NAN);
+	ml_buf_adds(b, ",\"sum\":");
+	put_double(b, s->sum + s->sum_c);
+	ml_buf_adds(b, ",\"zeros\":");
+	put_u64(b, s->zeros);
+	ml_buf_adds(b, ",\"negatives\":");
+	put_u64(b, s->negatives);
+	ml_buf_adds(b, ",\"nonfinite\":");
+	put_u64(b, s->nonfinite);
+	if (s->count && s->sketch) {
+		ml_buf_adds(b, ",\"quantiles\":{");
+		for (size_t q = 0; q < sizeof quantile_at / sizeof *quantile_at; q++) {
+			if (q)
+				ml_buf_addc(b, ',');
+			put_key(b, quantile_name[q]);
+			put_double(b, ml_kll_quantile(s->sketch, quantile_at[q]));
+		}
+		ml_buf_adds(b, "},\"histogram\":");
+		put_histogram(b, s, bins);
+	}
+	/* what a merge needs to be exact */
+	ml_buf_adds(b, ",\"m2\":");
+	put_double(b, s->m2);
+	ml_buf_adds(b, ",\"sum_c\":");
+	put_double(b, s->sum_c);
+	if (s->sketch) {
+		ml_buf_adds(b, ",\"sketch\":");
+		ml_kll_to_json(s->sketch, b);
+	}
+	ml_buf_addc(b, '}');
+}
+
+static void put_strings(struct ml_buf *b, const struct ml_column *c, size_t top)
+{
+	struct ml_cat_item *items = calloc(top ? top : 1, sizeof *items);
+	int exact;
+	uint64_t total = ml_cat_total(c->cat);
+	uint64_t distinct = ml_cat_distinct(c->cat, &exact);
+	size_t k = items ? ml_cat_top(c->cat, top, items) : 0;
+
+	ml_buf_adds(b, ",\"string\":{\"count\":");
+	put_u64(b, total);
+	ml_buf_adds(b, ",\"distinct\":");
+	put_u64(b, distinct);
+	ml_buf_adds(b, exact ? ",\"distinct_exact\":true" : ",\"distinct_exact\":false");
+	ml_buf_adds(b, ",\"top\":[");
+	for (size_t i = 0; i < k; i++) {
+		ml_buf_adds(b, i ? ",{\"value\":" : "{\"value\":");
+		ml_json_quote(b, items[i].value, items[i].len);
+		ml_buf_adds(b, ",\"count\":");
+		put_u64(b, items[i].count);
+		ml_buf_adds(b, ",\"error\":");
+		put_u64(b, items[i].error);
+		ml_buf_addc(b, '}');
+	}
+	ml_buf_adds(b, "],\"length\":{\"min\":");
+	put_u64(b, total ? c->len_min : 0);
+	ml_buf_adds(b, ",\"mean\":");
+	put_double(b, total ? (double)c->len_sum / (double)total : NAN);
+	ml_buf_adds(b, ",\"max\":");
+	put_u64(b, c->len_max);
+	ml_buf_adds(b, ",\"sum\":");
+	put_u64(b, c->len_sum);
+	ml_buf_adds(b, "},\"counts\":");
+	ml_cat_to_json(c->cat, b);
+	ml_buf_addc(b, '}');
+	free(items);
+}
+
+static void put_column(struct ml_buf *b, const struct ml_profile *p, const struct ml_column *c)
+{
+	uint64_t missing = ml_column_missing(p, c);
+
+	ml_buf_adds(b, "{\"column\":");
+	ml_json_quote(b, c->name, strlen(c->name));
+	ml_buf_adds(b, ",\"records\":");
+	put_u64(b, p->records);
+	ml_buf_adds(b, ",\"present\":");
+	put_u64(b, p->records - missing);
+	ml_buf_adds(b, ",\"missing\":");
+	put_u64(b, missing);
+	ml_buf_printf(b, ",\"types\":{\"null\":%llu,\"boolean\":%llu,\"number\":%llu,"
+		      "\"string\":%llu,\"array\":%llu,\"object\":%llu}",
+		      (unsigned long long)c->types[ML_JSON_NULL],
+		      (unsigned long long)(c->types[ML_JSON_FALSE] + c->types[ML_JSON_TRUE]),
+		      (unsigned long long)c->types[ML_JSON_NUMBER],
+		      (unsigned long long)c->types[ML_JSON_STRING],
+		      (unsigned long long)c->types[ML_JSON_ARRAY],
+		      (unsigned long long)c->types[ML_JSON_OBJECT]);
+	if (c->types[ML_JSON_NUMBER])
+		put_numbers(b, &c->num, p->opts.bins);
+	if (c->cat)
+		put_strings(b, c, p->opts.top);
+	if (c->types[ML_JSON_FALSE] + c->types[ML_JSON_TRUE])
+		ml_buf_printf(b, ",\"boolean\":{\"true\":%llu,\"false\":%llu}",
+			      (unsigned long long)c->types[ML_JSON_TRUE],
+			      (unsigned long long)c->types[ML_JSON_FALSE]);
+	ml_buf_adds(b, "}\n");
+}
+
+int ml_profile_to_ndjson(const struct ml_profile *p, struct ml_buf *out)
+{
+	size_t ncols = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		ncols += !p->cols[i]->skip;
+	ml_buf_printf(out, "{\"format\":\"%s\",\"version\":%d,\"records\":", ML_PROFILE_FORMAT,
+		      ML_PROFILE_VERSION);
+	put_u64(out, p->records);
+	ml_buf_adds(out, ",\"columns\":");
+	put_u64(out, ncols);
+	ml_buf_adds(out, ",\"bytes\":");
+	put_u64(out, p->bytes);
+	ml_buf_adds(out, ",\"source\":");
+	if (p->nsources == 1)
+		ml_json_quote(out, p->sources[0], strlen(p->sources[0]));
+	else
+		ml_buf_adds(out, "null");
+	ml_buf_adds(out, ",\"sources\":[");
+	for (size_t i = 0; i < p->nsources; i++) {
+		if (i)
+			ml_buf_addc(out, ',');
+		ml_json_quote(out, p->sources[i], strlen(p->sources[i]));
+	}
+	ml_buf_adds(out, "]}\n");
+	for (size_t i = 0; i < p->n; i++)
+		if (!p->cols[i]->skip)
+			put_column(out, p, p->cols[i]);
+	return ml_buf_terminate(out);
+}
+
+/* Reading. */
+
+struct ml_profile_reader {
+	struct ml_profile_opts opts;
+	struct ml_profile *p;	/* the profile being read, or NULL between profiles */
+	uint64_t expect;	/* column lines still to come */
+	uint64_t line;
+};
+
+struct ml_profile_reader *ml_profile_reader_new(const struct ml_profile_opts *opts)
+{
+	struct ml_profile_reader *rd = calloc(1, sizeof *rd);
+
+	if (rd && opts)
+		rd->opts = *opts;
+	return rd;
+}
+
+void ml_profile_reader_free(struct ml_profile_reader *rd)
+{
+	if (!rd)
+		return;
+	ml_profile_free(rd->p);
+	free(rd);
+}
+
+static int bad(struct ml_err *err, const char *fmt, const char *what)
+{
+	return ml_err_set(err, ML_ERR_DATA, fmt, what);
+}
+
+/* field of obj as a non-negative integer; -1 when absent or not one */
+static int get_u64(jv obj, const char *key, uint64_t *out)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	int ok = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 &&
+		 jv_number_value(v) == floor(jv_number_value(v));
+	if (ok)
+		*out = (uint64_t)jv_number_value(v);
+	jv_free(v);
+	return ok ? 0 : -1;
+}
+
+/* field of obj as a double; null reads as def; -1 when of another kind */
+static int get_double(jv obj, const char *key, double def, double *out)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	int rc = 0;
+
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		*out = jv_number_value(v);
+	else if (jv_get_kind(v) == JV_KIND_NULL)
+		*out = def;
+	else
+		rc = -1;
+	jv_free(v);
+	return rc;
+}
+
+static int read_dataset(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
+{
+	jv format = jv_object_get(jv_copy(doc), jv_string("format"));
+	jv version = jv_object_get(jv_copy(doc), jv_string("version"));
+	int rc = 0;
+
+	if (jv_get_kind(format) != JV_KIND_STRING || strcmp(jv_string_value(format), ML_PROFILE_FORMAT) != 0)
+		rc = ml_err_set(err, ML_ERR_DATA, "not an mlpipe profile (\"format\" is not \"%s\")",
+				ML_PROFILE_FORMAT);
+	else if (jv_get_kind(version) != JV_KIND_NUMBER || jv_number_value(version) != ML_PROFILE_VERSION)
+		rc = ml_err_set(err, ML_ERR_DATA, "profile version %g is not the version read here (%d)",
+				jv_get_kind(version) == JV_KIND_NUMBER ? jv_number_value(version) : -1.0,
+				ML_PROFILE_VERSION);
+	jv_free(format);
+	jv_free(version);
+	if (rc < 0)
+		return -1;
+	if (!(rd->p = ml_profile_new(&rd->opts)))
+		return ml_err_sys(err, ENOMEM, "cannot read a profile");
+	if (get_u64(doc, "records", &rd->p->records) < 0 || get_u64(doc, "columns", &rd->expect) < 0 ||
+	    get_u64(doc, "bytes", &rd->p->bytes) < 0)
+		return bad(err, "profile dataset line: %s", "\"records\", \"columns\" and \"bytes\" must be counts");
+	jv sources = jv_object_get(jv_copy(doc), jv_string("sources"));
+	if (jv_get_kind(sources) == JV_KIND_ARRAY) {
+		jv_array_foreach(sources, i, s) {
+			if (jv_get_kind(s) == JV_KIND_STRING)
+				ml_profile_add_source(rd->p, 0, jv_string_value(s));
+			jv_free(s);
+		}
+	}
+	jv_free(sources);
+	return 0;
+}
+
+static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
+{
+	struct ml_numstats *s = &c->num;
+
+	if (get_u64(num, "count", &s->count) < 0 || get_u64(num, "zeros", &s->zeros) < 0 ||
+	    get_u64(num, "negatives", &s->negatives) < 0 || get_u64(num, "nonfinite", &s->nonfinite) < 0 ||
+	    get_double(num, "mean", 0, &s->mean) < 0 || get_double(num, "m2", 0, &s->m2) < 0 ||
+	    get_double(num, "min", INFINITY, &s->min) < 0 || get_double(num, "max", -INFINITY, &s->max) < 0 ||
+	    get_double(num, "sum", 0, &s->sum) < 0 || get_double(num, "sum_c", 0, &s->sum_c) < 0)
+		return bad(err, "column '%s': \"number\" lacks a count or a moment", c->name);
+	/* sum was written with its compensation added in */
+	s->sum -= s->sum_c;
+	jv sketch = jv_object_get(jv_copy(num), jv_string("sketch"));
+	if (jv_get_kind(sketch) == JV_KIND_OBJECT) {
+		jv text = jv_dump_string(sketch, 0);
+		s->sketch = ml_kll_from_json(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)), err);
+		jv_free(text);
+		if (!s->sketch)
+			return ml_err_prefix(err, "column '%s': sketch", c->name);
+		if (ml_kll_count(s->sketch) != s->count)
+			return bad(err, "column '%s': the sketch does not hold \"count\" values", c->name);
+	} else {
+		jv_free(sketch);
+		if (s->count)
+			return bad(err, "column '%s': numbers without their sketch", c->name);
+	}
+	return 0;
+}
+
+static int read_strings(struct ml_column *c, jv str, struct ml_err *err)
+{
+	jv counts = jv_object_get(jv_copy(str), jv_string("counts"));
+	jv length = jv_object_get(jv_copy(str), jv_string("length"));
+	int rc = 0;
+
+	if (jv_get_kind(counts) != JV_KIND_OBJECT || jv_get_kind(length) != JV_KIND_OBJECT) {
+		rc = bad(err, "column '%s': \"string\" lacks \"counts\" or \"length\"", c->name);
+	} else {
+		jv text = jv_dump_string(jv_copy(counts), 0);
+		c->cat = ml_cat_from_json(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
+					  ML_CAT_EXACT_LIMIT, err);
+		jv_free(text);
+		if (!c->cat)
+			rc = ml_err_prefix(err, "column '%s': counts", c->name);
+		else if (get_u64(length, "min", &c->len_min) < 0 || get_u64(length, "max", &c->len_max) < 0 ||
+			 get_u64(length, "sum", &c->len_sum) < 0)
+			rc = bad(err, "column '%s': \"length\" lacks min, max or sum", c->name);
+		else if (ml_cat_total(c->cat) == 0)
+			c->len_min = UINT64_MAX;
+	}
+	jv_free(counts);
+	jv_free(length);
+	return rc;
+}
+
+static int read_column(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
+{
+	static const char *const type_names[] = {"null", "boolean", "number", "string", "array", "object"};
+	jv name = jv_object_get(jv_copy(doc), jv_string("column"));
+	struct ml_column *c;
+	int rc = 0;
+
+	if (jv_get_kind(name) != JV_KIND_STRING) {
+		jv_free(name);
+		return bad(err, "profile column line without a %s name", "\"column\"");
+	}
+	c = ml_profile_add_column(rd->p, jv_string_value(name), (size_t)jv_string_length_bytes(jv_copy(name)));
+	jv_free(name);
+	if (!c)
+		return ml_err_sys(err, ENOMEM, "cannot read a profile");
+	if (c->skip)
+		return 0;
+	jv types = jv_object_get(jv_copy(doc), jv_string("types"));
+	jv boolean = jv_object_get(jv_copy(doc), jv_string("boolean"));
+	uint64_t t[6] = {0};
+	for (int i = 0; i < 6 && rc == 0; i++)
+		if (get_u64(types, type_names[i], &t[i]) < 0)
+			rc = bad(err, "column '%s': \"types\" must count null, boolean, number, string, array and object", c->name);
+	if (rc == 0) {
+		c->types[ML_JSON_NULL] = t[0];
+		c->types[ML_JSON_NUMBER] = t[2];
+		c->types[ML_JSON_STRING] = t[3];
+		c->types[ML_JSON_ARRAY] = t[4];
+		c->types[ML_JSON_OBJECT] = t[5];
+		if (t[1] && (get_u64(boolean, "true", &c->types[ML_JSON_TRUE]) < 0 ||
+			     get_u64(boolean, "false", &c->types[ML_JSON_FALSE]) < 0 ||
+			     c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE] != t[1]))
+			rc = bad(err, "column '%s': \"boolean\" does not add up to the boolean count", c->name);
+	}
+	jv_free(types);
+	jv_free(boolean);
+	jv num = jv_object_get(jv_copy(doc), jv_string("number"));
+	if (rc == 0 && jv_get_kind(num) == JV_KIND_OBJECT)
+		rc = read_numbers(c, num, err);
+	jv_free(num);
+	jv str = jv_object_get(jv_copy(doc), jv_string("string"));
+	if (rc == 0 && jv_get_kind(str) == JV_KIND_OBJECT)
+		rc = read_strings(c, str, err);
+	jv_free(str);
+	return rc;
+}
+
+int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_t len,
+			   struct ml_err *err)
+{
+	int rc;
+
+	rd->line++;
+	jv doc = jv_parse_sized(line, (int)len);
+	if (!jv_is_valid(doc)) {
+		jv msg = jv_invalid_get_msg(doc);
+		rc = ml_err_set(err, ML_ERR_DATA, "malformed profile line: %s",
+				jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON");
+		jv_free(msg);
+		return rc;
+	}
+	if (jv_get_kind(doc) != JV_KIND_OBJECT) {
+		jv_free(doc);
+		return ml_err_set(err, ML_ERR_DATA, "a profile line must be a JSON object");
+	}
+	if (!rd->p) {
+		rc = read_dataset(rd, doc, err);
+	} else {
+		jv format = jv_object_get(jv_copy(doc), jv_string("format"));
+		int is_dataset = jv_get_kind(format) != JV_KIND_NULL;
+		jv_free(format);
+		rc = is_dataset ? ml_err_set(err, ML_ERR_DATA, "a new profile starts before %llu more column lines "
+					     "of the last one (truncated profile?)",
+					     (unsigned long long)rd->expect)
+				: read_column(rd, doc, err);
+		if (rc == 0)
+			rd->expect--;
+	}
+	jv_free(doc);
+	if (rc < 0)
+		return -1;
+	return rd->expect == 0 ? 1 : 0;
+}
+
+struct ml_profile *ml_profile_reader_take(struct ml_profile_reader *rd)
+{
+	struct ml_profile *p = rd->p;
+
+	rd->p = NULL;
+	return p;
+}
+
+int ml_profile_reader_end(struct ml_profile_reader *rd, struct ml_err *err)
+{
+	if (rd->p)
+		return ml_err_set(err, ML_ERR_DATA, "the profile ends %llu column line%s early (truncated?)",
+				  (unsigned long long)rd->expect, rd->expect == 1 ? "" : "s");
+	return 0;
+}
