@@ -1,0 +1,459 @@
+/* ml-drift: does the current data still look like the reference? */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drift.h"
+#include "ml_cli.h"
+#include "ml_dist.h"
+#include "ml_json.h"
+#include "ml_out.h"
+
+static const char usage[] =
+"Usage: ml-drift [OPTION]... REFERENCE CURRENT\n"
+"Compare CURRENT data with REFERENCE data, column by column, and say\n"
+"whether it has drifted.  Each side is a profile (ml-stats) or NDJSON\n"
+"records (a file, or - for standard input); with records on both sides the\n"
+"tests are exact, with a profile they use its quantile sketch.\n"
+"\n"
+"Methods: psi, ks, wasserstein, js (numbers); chi2, js, linf, psi (strings\n"
+"and booleans).  By default a column with fewer than --small values on a\n"
+"side is tested (ks, chi2: drift when p < 0.05); larger ones are measured\n"
+"(psi >= 0.2 for numbers, js >= 0.1 for categories), because with large\n"
+"samples any trivial shift has a tiny p-value.\n"
+"\n"
+"      --method [COL=]NAME   the method for COL (or for every column)\n"
+"      --threshold [COL=]X   the threshold for COL (or for every column)\n"
+"      --columns LIST        compare only these comma-separated columns\n"
+"      --exclude LIST        leave out these columns\n"
+"      --critical LIST       the data has drifted when any of these has\n"
+"      --share X             ... or when this share of columns has (0.5)\n"
+"      --fdr Q               Benjamini-Hochberg across the tests' p-values:\n"
+"                            drift when the adjusted p-value < Q\n"
+"      --small N             sample size below which tests decide (1000)\n"
+"  -f, --output-format F     ndjson (default unless a terminal) or text\n"
+"  -o, --output FILE         write to FILE, replaced only when all went well\n"
+"Common:\n"
+"  -v, --verbose             report the verdict on stderr\n"
+"      --run-log FILE        append this run's record to FILE\n"
+"      --no-run-log          do not log this run\n"
+"  -h, --help                show this help and exit\n"
+"      --version             show the version and exit\n"
+"\n"
+"Output: one NDJSON line per column (method, unit, statistic, p-value,\n"
+"threshold, drifted, the bins or categories used), then a summary line.\n"
+"Exit status: 0 no drift, 1 drift, 2 trouble.\n"
+"Examples:\n"
+"  ml-drift train.profile today.ndjson || make retrain\n"
+"  ml-drift --critical income,age --method age=ks ref.profile cur.profile\n";
+
+enum {
+	OPT_METHOD = ML_OPT_PROGRAM, OPT_THRESHOLD, OPT_COLUMNS, OPT_EXCLUDE, OPT_CRITICAL,
+	OPT_SHARE, OPT_FDR, OPT_SMALL,
+};
+
+static void split_list(const char *s, char ***v, size_t *n)
+{
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+		if (!nv || !(nv[*n] = strndup(s, len)))
+			ml_usage_error("out of memory");
+		*v = nv;
+		(*n)++;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
+static struct column_rule *rule_for(struct drift_opts *o, const char *col, size_t n, int create)
+{
+	for (size_t i = 0; i < o->nrules; i++)
+		if (strlen(o->rules[i].column) == n && memcmp(o->rules[i].column, col, n) == 0)
+			return &o->rules[i];
+	if (!create)
+		return NULL;
+	struct column_rule *v = realloc(o->rules, (o->nrules + 1) * sizeof *v);
+	if (!v || !(v[o->nrules].column = strndup(col, n)))
+		ml_usage_error("out of memory");
+	o->rules = v;
+	v[o->nrules].method = M_AUTO;
+	v[o->nrules].threshold = NAN;
+	return &v[o->nrules++];
+}
+
+static void parse_method(struct drift_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	enum method m = method_by_name(eq ? eq + 1 : arg);
+
+	if (m == M_AUTO)
+		ml_usage_error("--method: unknown method '%s' (psi, ks, wasserstein, js, chi2, linf)",
+			       eq ? eq + 1 : arg);
+	if (eq)
+		rule_for(o, arg, (size_t)(eq - arg), 1)->method = m;
+	else
+		o->default_method = m;
+}
+
+static void parse_threshold(struct drift_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	double t = ml_cli_parse_number("--threshold", eq ? eq + 1 : arg);
+
+	if (t < 0)
+		ml_usage_error("--threshold: '%s' is negative", arg);
+	if (eq)
+		rule_for(o, arg, (size_t)(eq - arg), 1)->threshold = t;
+	else
+		o->default_threshold = t;
+}
+
+static int listed(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The kind of values a column mostly holds: "number", "string", "boolean"
+ * or "null" (nothing else). */
+static const char *kind_of(const struct ml_column *c)
+{
+	uint64_t num = c->types[ML_JSON_NUMBER], str = c->types[ML_JSON_STRING];
+	uint64_t boo = c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE];
+
+	if (!num && !str && !boo)
+		return "null";
+	if (num >= str && num >= boo)
+		return "number";
+	return str >= boo ? "string" : "boolean";
+}
+
+static void put_num(struct ml_buf *b, double x)
+{
+	if (isfinite(x))
+		ml_buf_printf(b, "%.10g", x);
+	else
+		ml_buf_adds(b, "null");
+}
+
+static double missing_rate(const struct ml_profile *p, const struct ml_column *c)
+{
+	uint64_t n = ml_profile_records(p);
+	return n ? (double)(c ? ml_column_missing(p, c) : n) / (double)n : NAN;
+}
+
+/* Compares one column present on both sides. */
+static int compare(struct side *ref, struct side *cur, const struct ml_column *rc,
+		   const struct ml_column *cc, struct drift_opts *o, struct column_result *r)
+{
+	const char *rk = kind_of(rc), *ck = kind_of(cc);
+	struct column_rule *rule = rule_for(o, rc->name, strlen(rc->name), 0);
+
+	r->method = rule && rule->method != M_AUTO ? rule->method : o->default_method;
+	r->threshold = rule && !isnan(rule->threshold) ? rule->threshold : o->default_threshold;
+	if (strcmp(rk, "null") == 0) {
+		r->type = "null";
+		r->statistic = r->p_value = NAN;
+		r->drifted = 0;
+		ml_buf_adds(&r->detail, ",\"note\":\"no values in the reference\"");
+		return 0;
+	}
+	if (strcmp(ck, "null") != 0 && strcmp(rk, ck) != 0) {
+		r->type = rk;
+		r->statistic = r->p_value = NAN;
+		r->drifted = 1;
+		ml_buf_printf(&r->detail, ",\"note\":\"the values were %ss and are now %ss\"", rk, ck);
+		return 0;
+	}
+	if (strcmp(rk, "number") == 0) {
+		if (r->method == M_CHI2 || r->method == M_LINF)
+			r->method = M_AUTO;
+		return drift_numeric(ref, cur, rc, cc, o, r);
+	}
+	if (r->method == M_KS || r->method == M_WASSERSTEIN)
+		r->method = M_AUTO;
+	return drift_categorical(ref, cur, rc, cc, o, r);
+}
+
+static void write_column(struct ml_buf *b, const struct column_result *r, double mref,
+			 double mcur, double q)
+{
+	ml_buf_adds(b, "{\"format\":\"mlpipe.drift\",\"version\":1,\"kind\":\"column\",\"column\":");
+	ml_json_quote(b, r->column, strlen(r->column));
+	ml_buf_printf(b, ",\"type\":\"%s\",\"method\":", r->type);
+	if (isnan(r->statistic) && !r->method)
+		ml_buf_adds(b, "null,\"unit\":null");
+	else {
+		ml_buf_printf(b, "\"%s\",\"unit\":", method_name(r->method));
+		ml_json_quote(b, method_unit(r->method), strlen(method_unit(r->method)));
+	}
+	ml_buf_adds(b, ",\"statistic\":");
+	put_num(b, r->statistic);
+	ml_buf_adds(b, ",\"p_value\":");
+	put_num(b, r->p_value);
+	if (!isnan(q)) {
+		ml_buf_adds(b, ",\"p_adjusted\":");
+		put_num(b, q);
+	}
+	ml_buf_adds(b, ",\"threshold\":");
+	put_num(b, r->threshold);
+	ml_buf_printf(b, ",\"drifted\":%s,\"missing_rate\":{\"reference\":", r->drifted ? "true" : "false");
+	put_num(b, mref);
+	ml_buf_adds(b, ",\"current\":");
+	put_num(b, mcur);
+	ml_buf_adds(b, ",\"change\":");
+	put_num(b, mcur - mref);
+	ml_buf_addc(b, '}');
+	ml_buf_add(b, r->detail.data, r->detail.len);
+	ml_buf_adds(b, "}\n");
+}
+
+static void write_text(struct ml_buf *t, const struct column_result *r, size_t n)
+{
+	ml_buf_printf(t, "%-24s  %-7s  %-11s  %12s  %10s  %10s  %s\n", "column", "type", "method",
+		      "statistic", "p-value", "threshold", "drifted");
+	for (size_t i = 0; i < n; i++) {
+		ml_buf_printf(t, "%-24.24s  %-7s  %-11s  ", r[i].column, r[i].type,
+			      isnan(r[i].statistic) && !r[i].method ? "-" : method_name(r[i].method));
+		if (isfinite(r[i].statistic))
+			ml_buf_printf(t, "%12.4g  ", r[i].statistic);
+		else
+			ml_buf_printf(t, "%12s  ", "-");
+		if (isfinite(r[i].p_value))
+			ml_buf_printf(t, "%10.3g  ", r[i].p_value);
+		else
+			ml_buf_printf(t, "%10s  ", "-");
+		if (isfinite(r[i].threshold))
+			ml_buf_printf(t, "%10.3g  ", r[i].threshold);
+		else
+			ml_buf_printf(t, "%10s  ", "-");
+		ml_buf_adds(t, r[i].drifted ? "DRIFT" : "ok");
+		ml_buf_addc(t, '\n');
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		ML_CLI_COMMON_OPTIONS,
+		{"output", required_argument, NULL, 'o'},
+		{"output-format", required_argument, NULL, 'f'},
+		{"method", required_argument, NULL, OPT_METHOD},
+		{"threshold", required_argument, NULL, OPT_THRESHOLD},
+		{"columns", required_argument, NULL, OPT_COLUMNS},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"critical", required_argument, NULL, OPT_CRITICAL},
+		{"share", required_argument, NULL, OPT_SHARE},
+		{"fdr", required_argument, NULL, OPT_FDR},
+		{"small", required_argument, NULL, OPT_SMALL},
+		{NULL, 0, NULL, 0},
+	};
+	struct drift_opts o = {.default_method = M_AUTO, .default_threshold = NAN, .share = 0.5,
+			       .small = 1000};
+	struct ml_profile_opts popts = {0};
+	struct ml_cli cli;
+	struct ml_err err;
+	struct side ref = {0}, cur = {0};
+	struct column_result *res = NULL;
+	struct ml_buf text = {0};
+	struct ml_out *out = NULL;
+	const char *output = NULL, *format = NULL;
+	size_t nres = 0, ndrifted = 0, ncompared = 0;
+	int opt, status = ML_EXIT_OK, drift = 0;
+
+	ml_cli_init(&cli, "ml-drift", usage, argc, argv);
+	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:f:", longopts, NULL)) != -1) {
+		if (ml_cli_common_option(&cli, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'o': output = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
+				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
+			format = optarg;
+			break;
+		case OPT_METHOD: parse_method(&o, optarg); break;
+		case OPT_THRESHOLD: parse_threshold(&o, optarg); break;
+		case OPT_COLUMNS: split_list(optarg, &popts.columns, &popts.ncolumns); break;
+		case OPT_EXCLUDE: split_list(optarg, &popts.exclude, &popts.nexclude); break;
+		case OPT_CRITICAL: split_list(optarg, &o.critical, &o.ncritical); break;
+		case OPT_SHARE:
+			o.share = ml_cli_parse_number("--share", optarg);
+			if (o.share <= 0 || o.share > 1)
+				ml_usage_error("--share: '%s' is not in (0, 1]", optarg);
+			break;
+		case OPT_FDR:
+			o.fdr = ml_cli_parse_number("--fdr", optarg);
+			if (o.fdr <= 0 || o.fdr >= 1)
+				ml_usage_error("--fdr: '%s' is not in (0, 1)", optarg);
+			break;
+		case OPT_SMALL: o.small = ml_cli_parse_count("--small", optarg); break;
+		}
+	}
+	if (argc - optind != 2)
+		ml_usage_error("give a REFERENCE and a CURRENT (%d given)", argc - optind);
+	if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
+		ml_usage_error("only one side can be standard input");
+	if (!format)
+		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
+
+	ml_cli_start_run(&cli);
+	if (side_load(&ref, argv[optind], &popts, cli.run, &err) < 0 ||
+	    side_load(&cur, argv[optind + 1], &popts, cli.run, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	size_t nref = ml_profile_ncolumns(ref.p), ncur = ml_profile_ncolumns(cur.p);
+	if (!(res = calloc(nref + ncur + 1, sizeof *res))) {
+		ml_warn("out of memory");
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	/* reference columns first, then those only the current data has */
+	for (size_t i = 0; i < nref + ncur; i++) {
+		const struct ml_column *rc = i < nref ? ml_profile_column(ref.p, i) : NULL;
+		const struct ml_column *cc = i < nref ? ml_profile_find(cur.p, rc->name)
+						      : ml_profile_column(cur.p, i - nref);
+		if (!rc && ml_profile_find(ref.p, cc->name))
+			continue;
+		if ((rc && rc->skip) || (cc && cc->skip))
+			continue;
+		struct column_result *r = &res[nres++];
+		r->column = rc ? rc->name : cc->name;
+		r->p_value = r->statistic = r->threshold = NAN;
+		if (rc && cc) {
+			if (compare(&ref, &cur, rc, cc, &o, r) < 0) {
+				ml_warn("out of memory");
+				status = ML_EXIT_TROUBLE;
+				goto out;
+			}
+		} else {
+			/* a column the model was trained on and that is gone is drift;
+			 * a new column is news, not drift */
+			r->type = "absent";
+			r->drifted = rc != NULL;
+			ml_buf_printf(&r->detail, ",\"only_in\":\"%s\"", rc ? "reference" : "current");
+		}
+	}
+	/* Benjamini-Hochberg across the columns decided by a test */
+	double *q = calloc(nres + 1, sizeof *q), *pv = calloc(nres + 1, sizeof *pv);
+	size_t *which = calloc(nres + 1, sizeof *which), ntests = 0;
+	for (size_t i = 0; i < nres; i++)
+		q[i] = NAN;
+	if (o.fdr > 0 && q && pv && which) {
+		for (size_t i = 0; i < nres; i++)
+			if (method_is_test(res[i].method) && isfinite(res[i].p_value)) {
+				pv[ntests] = res[i].p_value;
+				which[ntests++] = i;
+			}
+		if (ntests && ml_bh_adjust(pv, ntests, pv) == 0)
+			for (size_t k = 0; k < ntests; k++) {
+				struct column_result *r = &res[which[k]];
+				q[which[k]] = pv[k];
+				r->threshold = o.fdr;
+				r->drifted = pv[k] < o.fdr;
+			}
+	}
+	struct ml_buf crit = {0};
+	size_t ncrit = 0;
+	for (size_t i = 0; i < nres; i++) {
+		ncompared++;
+		ndrifted += res[i].drifted;
+		if (res[i].drifted && listed(o.critical, o.ncritical, res[i].column)) {
+			if (ncrit++)
+				ml_buf_addc(&crit, ',');
+			ml_json_quote(&crit, res[i].column, strlen(res[i].column));
+		}
+	}
+	double share = ncompared ? (double)ndrifted / (double)ncompared : 0;
+	drift = ncrit > 0 || (ncompared && share >= o.share);
+
+	if (strcmp(format, "text") == 0) {
+		write_text(&text, res, nres);
+		ml_buf_printf(&text, "\n%s: %zu of %zu columns drifted (share %.2f, limit %.2f)%s%s\n",
+			      drift ? "DRIFT" : "no drift", ndrifted, ncompared, share, o.share,
+			      ncrit ? "; critical: " : "", ncrit ? crit.data : "");
+	} else {
+		for (size_t i = 0; i < nres; i++) {
+			const struct ml_column *rc = ml_profile_find(ref.p, res[i].column);
+			const struct ml_column *cc = ml_profile_find(cur.p, res[i].column);
+			write_column(&text, &res[i], missing_rate(ref.p, rc), missing_rate(cur.p, cc),
+				     q ? q[i] : NAN);
+		}
+		ml_buf_printf(&text, "{\"format\":\"mlpipe.drift\",\"version\":1,\"kind\":\"summary\","
+			      "\"reference\":{\"records\":%llu},\"current\":{\"records\":%llu},"
+			      "\"columns\":%zu,\"drifted\":%zu,\"drifted_share\":",
+			      (unsigned long long)ml_profile_records(ref.p),
+			      (unsigned long long)ml_profile_records(cur.p), ncompared, ndrifted);
+		put_num(&text, share);
+		ml_buf_adds(&text, ",\"share\":");
+		put_num(&text, o.share);
+		ml_buf_adds(&text, ",\"critical\":[");
+		for (size_t i = 0; i < o.ncritical; i++) {
+			if (i)
+				ml_buf_addc(&text, ',');
+			ml_json_quote(&text, o.critical[i], strlen(o.critical[i]));
+		}
+		ml_buf_adds(&text, "],\"critical_drifted\":[");
+		ml_buf_add(&text, crit.data, crit.len);
+		ml_buf_printf(&text, "],\"fdr\":");
+		put_num(&text, o.fdr > 0 ? o.fdr : NAN);
+		ml_buf_printf(&text, ",\"drift\":%s}\n", drift ? "true" : "false");
+	}
+	ml_buf_free(&crit);
+	free(q);
+	free(pv);
+	free(which);
+
+	if (!(out = ml_cli_out_open(&cli, output, &err))) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	for (size_t i = 0, start = 0; i < text.len; i++)
+		if (text.data[i] == '\n') {
+			if (ml_out_write(out, text.data + start, i - start) < 0 || ml_out_end_record(out) < 0)
+				break;
+			start = i + 1;
+		}
+	if (ml_out_commit(out, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	ml_run_output(cli.run, ml_out_path(out), ml_out_bytes(out), (int64_t)ml_out_records(out),
+		      ml_out_sha256(out));
+	status = drift ? ML_EXIT_FAIL : ML_EXIT_OK;
+	if (cli.verbose)
+		fprintf(stderr, "ml-drift: %s: %zu of %zu columns drifted\n", drift ? "drift" : "no drift",
+			ndrifted, ncompared);
+out:
+	ml_run_counter(cli.run, "columns", ncompared);
+	ml_run_counter(cli.run, "drifted", ndrifted);
+	ml_run_param_json(cli.run, "drift", drift ? "true" : "false");
+	ml_out_free(out);
+	ml_buf_free(&text);
+	for (size_t i = 0; res && i < nres; i++)
+		ml_buf_free(&res[i].detail);
+	free(res);
+	side_free(&ref);
+	side_free(&cur);
+	for (size_t i = 0; i < o.nrules; i++)
+		free(o.rules[i].column);
+	free(o.rules);
+	for (size_t i = 0; i < o.ncritical; i++)
+		free(o.critical[i]);
+	free(o.critical);
+	for (size_t i = 0; i < popts.ncolumns; i++)
+		free(popts.columns[i]);
+	free(popts.columns);
+	for (size_t i = 0; i < popts.nexclude; i++)
+		free(popts.exclude[i]);
+	free(popts.exclude);
+	return ml_cli_finish(&cli, status);
+}

@@ -1,0 +1,208 @@
+/* A side of the comparison: a profile as it was written, or raw records
+ * profiled here with their numbers kept for the exact tests. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "drift.h"
+#include "ml_in.h"
+#include "ml_json.h"
+#include "ml_rec.h"
+
+static size_t slot_of(const struct side *s, const char *name, size_t n)
+{
+	return (size_t)XXH64(name, n, 0) & (s->icap - 1);
+}
+
+static struct raw_values *find_vals(struct side *s, const char *name, size_t n, int create)
+{
+	if (s->icap) {
+		for (size_t h = slot_of(s, name, n);; h = (h + 1) & (s->icap - 1)) {
+			size_t k = s->index[h];
+			if (!k)
+				break;
+			struct raw_values *v = &s->vals[k - 1];
+			if (strlen(v->name) == n && memcmp(v->name, name, n) == 0)
+				return v;
+		}
+	}
+	if (!create)
+		return NULL;
+	if ((s->nvals + 1) * 2 > s->icap) {
+		size_t cap = s->icap ? s->icap * 2 : 64;
+		size_t *idx = calloc(cap, sizeof *idx);
+		if (!idx)
+			return NULL;
+		free(s->index);
+		s->index = idx;
+		s->icap = cap;
+		for (size_t i = 0; i < s->nvals; i++) {
+			size_t h = slot_of(s, s->vals[i].name, strlen(s->vals[i].name));
+			while (s->index[h])
+				h = (h + 1) & (s->icap - 1);
+			s->index[h] = i + 1;
+		}
+	}
+	if (s->nvals == s->capvals) {
+		size_t cap = s->capvals ? s->capvals * 2 : 16;
+		struct raw_values *v = realloc(s->vals, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		s->vals = v;
+		s->capvals = cap;
+	}
+	struct raw_values *v = &s->vals[s->nvals];
+	memset(v, 0, sizeof *v);
+	if (!(v->name = strndup(name, n)))
+		return NULL;
+	size_t h = slot_of(s, name, n);
+	while (s->index[h])
+		h = (h + 1) & (s->icap - 1);
+	s->index[h] = ++s->nvals;
+	return v;
+}
+
+/* Keeps the finite numbers of a record, column by column. */
+static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *key)
+{
+	for (size_t i = 0; i < ml_rec_count(r); i++) {
+		double x;
+		if (ml_rec_type(r, i) != ML_JSON_NUMBER || ml_rec_number(r, i, &x) < 0 || !isfinite(x))
+			continue;
+		ml_buf_reset(key);
+		if (ml_rec_key(r, i, key) < 0)
+			return -1;
+		struct raw_values *v = find_vals(s, key->data ? key->data : "", key->len, 1);
+		if (!v)
+			return -1;
+		if (v->n == v->cap) {
+			size_t cap = v->cap ? v->cap * 2 : 1024;
+			double *nv = realloc(v->v, cap * sizeof *nv);
+			if (!nv)
+				return -1;
+			v->v = nv;
+			v->cap = cap;
+		}
+		v->v[v->n++] = x;
+	}
+	return 0;
+}
+
+/* Whether a line is the first line of a profile. */
+static int is_profile_line(struct ml_rec *r, const char *line, size_t len, struct ml_buf *tmp)
+{
+	struct ml_err ignored;
+	ssize_t i;
+
+	if (ml_rec_parse(r, line, len, &ignored) < 0 || (i = ml_rec_find(r, "format", 6)) < 0 ||
+	    ml_rec_type(r, (size_t)i) != ML_JSON_STRING)
+		return 0;
+	ml_buf_reset(tmp);
+	return ml_rec_string(r, (size_t)i, tmp) == 0 && tmp->len == strlen(ML_PROFILE_FORMAT) &&
+	       memcmp(tmp->data, ML_PROFILE_FORMAT, tmp->len) == 0;
+}
+
+int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
+	      struct ml_run *run, struct ml_err *err)
+{
+	struct ml_in *in = ml_in_open(path, err);
+	struct ml_lines *lines = NULL;
+	struct ml_rec *r = ml_rec_new();
+	struct ml_profile_reader *rd = NULL;
+	struct ml_buf tmp = {0};
+	const char *line;
+	size_t len;
+	int got, rc = 0, decided = 0;
+	uint64_t records = 0;
+
+	s->path = path;
+	if (!in || !r || !(lines = ml_lines_of(in)) || !(s->p = ml_profile_new(opts))) {
+		if (in)
+			ml_err_sys(err, ENOMEM, "%s", path);
+		rc = -1;
+		goto out;
+	}
+	if (!ml_run_log_path(run))
+		ml_in_no_hash(in);
+	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
+		if (ml_json_skip_ws(line, line + len) == line + len)
+			continue;
+		if (!decided) {
+			decided = 1;
+			s->raw = !is_profile_line(r, line, len, &tmp);
+			if (!s->raw && !(rd = ml_profile_reader_new(opts))) {
+				rc = ml_err_sys(err, ENOMEM, "%s", path);
+				break;
+			}
+		}
+		if (s->raw) {
+			records++;
+			if (ml_rec_parse(r, line, len, err) < 0 || ml_profile_add(s->p, r, err) < 0) {
+				rc = -1;
+			} else if (keep_numbers(s, r, &tmp) < 0) {
+				rc = ml_err_sys(err, ENOMEM, "cannot hold the numbers");
+			}
+		} else {
+			int done = ml_profile_reader_line(rd, line, len, err);
+			if (done > 0) {
+				/* profiles of shards, one after another, count as one */
+				struct ml_profile *one = ml_profile_reader_take(rd);
+				rc = ml_profile_merge(s->p, one, err);
+				ml_profile_free(one);
+				records++;
+			}
+			rc = rc < 0 || done < 0 ? -1 : 0;
+		}
+		if (rc < 0) {
+			ml_err_prefix(err, "%s:%llu", ml_in_name(in), (unsigned long long)ml_lines_number(lines));
+			break;
+		}
+	}
+	if (got < 0)
+		rc = -1;
+	if (rc == 0 && rd && ml_profile_reader_end(rd, err) < 0)
+		rc = ml_err_prefix(err, "%s", ml_in_name(in));
+	if (rc == 0 && s->raw)
+		ml_profile_add_source(s->p, ml_in_bytes(in), ml_in_sha256(in));
+	ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)records, ml_in_sha256(in));
+out:
+	ml_buf_free(&tmp);
+	ml_profile_reader_free(rd);
+	ml_rec_free(r);
+	ml_lines_free(lines);
+	ml_in_close(in);
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+struct raw_values *side_values(struct side *s, const char *name)
+{
+	struct raw_values *v;
+
+	if (!s->raw || !(v = find_vals(s, name, strlen(name), 0)) || !v->n)
+		return NULL;
+	if (!v->sorted) {
+		qsort(v->v, v->n, sizeof *v->v, cmp_double);
+		v->sorted = 1;
+	}
+	return v;
+}
+
+void side_free(struct side *s)
+{
+	for (size_t i = 0; i < s->nvals; i++) {
+		free(s->vals[i].name);
+		free(s->vals[i].v);
+	}
+	free(s->vals);
+	free(s->index);
+	ml_profile_free(s->p);
+	memset(s, 0, sizeof *s);
+}
