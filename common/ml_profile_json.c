@@ -429,7 +429,7 @@ int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_
 		rc = read_dataset(rd, doc, err);
 	} else {
 		jv format = jv_object_get(jv_copy(doc), jv_string("format"));
-		int is_dataset = jv_get_kind(format) != JV_KIND_NULL;
+		int is_dataset = jv_get_kind(format) == JV_KIND_STRING;
 		jv_free(format);
 		rc = is_dataset ? ml_err_set(err, ML_ERR_DATA, "a new profile starts before %llu more column lines "
 					     "of the last one (truncated profile?)",
