@@ -377,9 +377,9 @@ int main(int argc, char **argv)
 
 	if (strcmp(format, "text") == 0) {
 		write_text(&text, res, nres);
-		ml_buf_printf(&text, "\n%s: %zu of %zu columns drifted (share %.2f, limit %.2f)%s%s\n",
+		ml_buf_printf(&text, "\n%s: %zu of %zu columns drifted (share %.2f, limit %.2f)%s%.*s\n",
 			      drift ? "DRIFT" : "no drift", ndrifted, ncompared, share, o.share,
-			      ncrit ? "; critical: " : "", ncrit ? crit.data : "");
+			      ncrit ? "; critical: " : "", (int)crit.len, ncrit ? crit.data : "");
 	} else {
 		for (size_t i = 0; i < nres; i++) {
 			const struct ml_column *rc = ml_profile_find(ref.p, res[i].column);
