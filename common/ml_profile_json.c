@@ -416,8 +416,11 @@ int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_
 	jv doc = jv_parse_sized(line, (int)len);
 	if (!jv_is_valid(doc)) {
 		jv msg = jv_invalid_get_msg(doc);
-		rc = ml_err_set(err, ML_ERR_DATA, "malformed profile line: %s",
-				jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON");
+		const char *why = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON";
+		const char *quote = strstr(why, " (while parsing");
+		/* libjq quotes the whole line after its reason: a profile line is long */
+		rc = ml_err_set(err, ML_ERR_DATA, "malformed profile line: %.*s",
+				(int)(quote ? (size_t)(quote - why) : strlen(why)), why);
 		jv_free(msg);
 		return rc;
 	}
