@@ -9,6 +9,9 @@
 #include "ml_json.h"
 #include "ml_profile_impl.h"
 
+/* Numbers wait in blocks of this many (at most ML_KLL_K) before folding in. */
+#define PENDING 512
+
 static int listed(char **list, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -37,6 +40,7 @@ static void free_column(struct ml_column *c)
 	if (!c)
 		return;
 	free(c->name);
+	free(c->pending);
 	ml_kll_free(c->num.sketch);
 	ml_cat_free(c->cat);
 	free(c);
@@ -73,7 +77,7 @@ static ssize_t lookup(const struct ml_profile *p, const char *name, size_t n)
 		if (slot == 0)
 			return -1;
 		const struct ml_column *c = p->cols[slot - 1];
-		if (strlen(c->name) == n && memcmp(c->name, name, n) == 0)
+		if (c->name_len == n && memcmp(c->name, name, n) == 0)
 			return (ssize_t)(slot - 1);
 	}
 }
@@ -122,6 +126,7 @@ struct ml_column *ml_profile_add_column(struct ml_profile *p, const char *name, 
 	}
 	memcpy(c->name, name, n);
 	c->name[n] = '\0';
+	c->name_len = n;
 	c->num.min = INFINITY;
 	c->num.max = -INFINITY;
 	c->len_min = UINT64_MAX;
@@ -146,7 +151,7 @@ static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r,
 
 	if (i < p->npos && p->by_pos[i]) {
 		struct ml_column *c = p->by_pos[i];
-		if (!escaped && strlen(c->name) == klen && memcmp(c->name, key, klen) == 0)
+		if (!escaped && c->name_len == klen && memcmp(c->name, key, klen) == 0)
 			return c;
 	}
 	if (escaped) {
@@ -233,6 +238,77 @@ static int add_string(struct ml_profile *p, struct ml_column *c, const struct ml
 	return 0;
 }
 
+/* Folds a block of pending numbers in: its moments by two passes (no
+ * division per value), merged by Chan's update; its values as a fresh KLL
+ * sketch (a block of at most k values needs no compaction) merged into the
+ * column's.  Measured: a third of ml-stats' time went to per-value Welford
+ * divisions and per-value sketch compactions. */
+static int fold_numbers(struct ml_column *c, const double *v, size_t n)
+{
+	struct ml_numstats blk = {0};
+	struct ml_kll *sk;
+
+	if (!n)
+		return 0;
+	if (!(sk = ml_kll_new(ML_KLL_K)))
+		return -1;
+	blk.min = INFINITY;
+	blk.max = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		double x = v[i];
+		double t = blk.sum + x;
+		if (fabs(blk.sum) >= fabs(x))
+			blk.sum_c += (blk.sum - t) + x;
+		else
+			blk.sum_c += (x - t) + blk.sum;
+		blk.sum = t;
+		if (x < blk.min)
+			blk.min = x;
+		if (x > blk.max)
+			blk.max = x;
+		blk.zeros += x == 0;
+		blk.negatives += x < 0;
+		ml_kll_add(sk, x);
+	}
+	blk.count = n;
+	blk.mean = (blk.sum + blk.sum_c) / (double)n;
+	for (size_t i = 0; i < n; i++) {
+		double d = v[i] - blk.mean;
+		blk.m2 += d * d;
+	}
+	ml_numstats_merge(&c->num, &blk);
+	if (!c->num.sketch) {
+		c->num.sketch = sk;
+	} else {
+		int rc = ml_kll_merge(c->num.sketch, sk);
+		ml_kll_free(sk);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A full block folds in at once: blocks fold in the order they fill. */
+static int flush_numbers(struct ml_column *c)
+{
+	size_t n = c->npending;
+
+	c->npending = 0;
+	return fold_numbers(c, c->pending, n);
+}
+
+int ml_profile_finish(struct ml_profile *p, struct ml_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		struct ml_column *c = p->cols[i];
+		rc = fold_numbers(c, c->pending, c->npending);
+		c->npending = 0;
+	}
+	return rc ? ml_err_sys(err, ENOMEM, "cannot profile the numbers") : 0;
+}
+
 int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *err)
 {
 	p->records++;
@@ -247,13 +323,15 @@ int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *
 		if (t == ML_JSON_NUMBER) {
 			double x;
 			ml_rec_number(r, i, &x);
-			ml_numstats_add(&c->num, x);
-			if (isfinite(x)) {
-				if (!c->num.sketch && !(c->num.sketch = ml_kll_new(ML_KLL_K)))
-					return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
-				if (ml_kll_add(c->num.sketch, x) < 0)
-					return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
+			if (!isfinite(x)) {
+				c->num.nonfinite++;
+				continue;
 			}
+			if (!c->pending && !(c->pending = malloc(PENDING * sizeof *c->pending)))
+				return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
+			c->pending[c->npending++] = x;
+			if (c->npending == PENDING && flush_numbers(c) < 0)
+				return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
 		} else if (t == ML_JSON_STRING) {
 			if (add_string(p, c, r, i) < 0)
 				return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
@@ -311,6 +389,8 @@ void ml_numstats_merge(struct ml_numstats *a, const struct ml_numstats *b)
 
 int ml_profile_merge(struct ml_profile *into, const struct ml_profile *from, struct ml_err *err)
 {
+	if (ml_profile_finish(into, err) < 0)
+		return -1;
 	/* a column the earlier records lacked was absent from them: its missing
 	 * count follows from the record totals, so nothing needs filling in */
 	into->records += from->records;

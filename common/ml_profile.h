@@ -43,6 +43,9 @@ struct ml_column {
 	struct ml_cat *cat;	/* string values */
 	uint64_t len_min, len_max, len_sum;	/* string lengths, in characters */
 	int skip;		/* left out by the options: seen, not profiled */
+	size_t name_len;
+	double *pending;	/* numbers not yet in num (see ml_profile_finish) */
+	size_t npending;
 };
 
 /* Options of a profile: which columns, how much to report. */
@@ -60,9 +63,12 @@ struct ml_profile *ml_profile_new(const struct ml_profile_opts *opts);
 void ml_profile_free(struct ml_profile *p);
 /* Accounts for one record; 0, or -1 with err (memory). */
 int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *err);
+/* Folds the numbers still pending into the moments and sketches: call it
+ * after the last ml_profile_add, before reading a column's numbers. */
+int ml_profile_finish(struct ml_profile *p, struct ml_err *err);
 /* Records the bytes and "sha256:" of a source the records came from. */
 int ml_profile_add_source(struct ml_profile *p, uint64_t bytes, const char *sha256);
-/* Adds everything from into into (columns matched by name); 0 or -1. */
+/* Adds everything from (finished) into into (columns matched by name); 0 or -1. */
 int ml_profile_merge(struct ml_profile *into, const struct ml_profile *from, struct ml_err *err);
 
 /* Records profiled. */
@@ -79,7 +85,7 @@ double ml_numstats_std(const struct ml_numstats *s);
 
 /* Appends the profile as NDJSON to out: the dataset line, then a line per
  * column; deterministic bytes for the same input. */
-int ml_profile_to_ndjson(const struct ml_profile *p, struct ml_buf *out);
+int ml_profile_to_ndjson(struct ml_profile *p, struct ml_buf *out);
 
 /* Reads profiles from lines: ml_profile_reader_line is given each line in
  * turn and returns 1 when a whole profile is complete (take it with

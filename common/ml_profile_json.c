@@ -181,10 +181,13 @@ static void put_column(struct ml_buf *b, const struct ml_profile *p, const struc
 	ml_buf_adds(b, "}\n");
 }
 
-int ml_profile_to_ndjson(const struct ml_profile *p, struct ml_buf *out)
+int ml_profile_to_ndjson(struct ml_profile *p, struct ml_buf *out)
 {
 	size_t ncols = 0;
+	struct ml_err err;
 
+	if (ml_profile_finish(p, &err) < 0)
+		return -1;
 	for (size_t i = 0; i < p->n; i++)
 		ncols += !p->cols[i]->skip;
 	ml_buf_printf(out, "{\"format\":\"%s\",\"version\":%d,\"records\":", ML_PROFILE_FORMAT,

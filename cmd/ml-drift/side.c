@@ -164,8 +164,10 @@ int side_load(struct side *s, const char *path, const struct ml_profile_opts *op
 		rc = -1;
 	if (rc == 0 && rd && ml_profile_reader_end(rd, err) < 0)
 		rc = ml_err_prefix(err, "%s", ml_in_name(in));
-	if (rc == 0 && s->raw)
+	if (rc == 0 && s->raw) {
 		ml_profile_add_source(s->p, ml_in_bytes(in), ml_in_sha256(in));
+		rc = ml_profile_finish(s->p, err);
+	}
 	ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)records, ml_in_sha256(in));
 out:
 	ml_buf_free(&tmp);

@@ -191,6 +191,12 @@ int main(int argc, char **argv)
 		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
+	/* the output first: -o FILE's temporary file exists while the input is
+	 * read (and an output that cannot be made stops the run before it) */
+	if (!(out = ml_cli_out_open(&cli, output, &err))) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
 	if (merge) {
 		int n = argc - optind;
 		for (int i = 0; i < (n ? n : 1) && status == ML_EXIT_OK; i++)
@@ -202,6 +208,8 @@ int main(int argc, char **argv)
 		if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0)
 			status = ml_cli_report(&cli, &err);
 	}
+	if (status == ML_EXIT_OK && ml_profile_finish(st.p, &err) < 0)
+		status = ml_cli_report(&cli, &err);
 	if (status != ML_EXIT_OK)
 		goto out;
 	if (strcmp(format, "text") == 0)
@@ -210,10 +218,6 @@ int main(int argc, char **argv)
 		status = ml_profile_to_ndjson(st.p, &text) < 0 ? ML_EXIT_TROUBLE : ML_EXIT_OK;
 	if (status != ML_EXIT_OK) {
 		ml_warn("out of memory");
-		goto out;
-	}
-	if (!(out = ml_cli_out_open(&cli, output, &err))) {
-		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
 	/* a profile is records too: the dataset line and one per column */
