@@ -66,32 +66,81 @@ static void cats_free(struct cats *c)
 	free(c->cur);
 }
 
-/* Every tracked value of a counter into cats (as the ref or cur side); the
- * untracked rest (a sketched counter) goes to one "other" category. */
-static int add_counter(struct cats *c, const struct ml_cat *cat, int is_ref)
-{
-	uint64_t total = ml_cat_total(cat), seen = 0;
+/* The values a counter holds, most frequent first, and whether its counts
+ * are exact.  A missing counter holds nothing and is exact. */
+struct held {
+	struct ml_cat_item *item;
+	size_t n;
 	int exact;
-	uint64_t distinct = ml_cat_distinct(cat, &exact);
-	size_t want = exact ? (size_t)distinct : ML_CAT_CAPACITY;
-	struct ml_cat_item *items = calloc(want ? want : 1, sizeof *items);
+	uint64_t total;
+};
 
-	if (!items)
+static int held_of(const struct ml_cat *cat, struct held *h)
+{
+	memset(h, 0, sizeof *h);
+	h->exact = 1;
+	if (!cat)
+		return 0;
+	uint64_t distinct = ml_cat_distinct(cat, &h->exact);
+	size_t want = h->exact ? (size_t)distinct : ML_CAT_CAPACITY;
+	if (!(h->item = calloc(want ? want : 1, sizeof *h->item)))
 		return -1;
-	size_t k = ml_cat_top(cat, want, items);
-	for (size_t i = 0; i < k; i++) {
-		seen += items[i].count;
-		if (cats_add(c, items[i].value, items[i].len, is_ref ? (double)items[i].count : 0,
-			     is_ref ? 0 : (double)items[i].count) < 0) {
-			free(items);
-			return -1;
+	h->n = ml_cat_top(cat, want, h->item);
+	h->total = ml_cat_total(cat);
+	return 0;
+}
+
+/* The count of value v on a side: exact (0 when never seen) on an exact
+ * side; on a summary the least it occurred (count minus error, so that the
+ * named counts of a side never exceed what it saw), or -1 when the summary
+ * does not hold it (its count is then unknown, anywhere up to the error). */
+static double held_count(const struct ml_cat *cat, const struct held *h, const char *v, size_t len)
+{
+	uint64_t err = 0, c = cat ? ml_cat_count(cat, v, len, &err) : 0;
+
+	if (h->exact)
+		return (double)c;
+	return c ? (double)(c - err) : -1;
+}
+
+/* The categories of both sides with their counts.  Where both counters
+ * are exact, every value.  Where one is a summary (more distinct values
+ * than it counts exactly), only the values whose count is known on both
+ * sides are named; the rest of each side goes to one "other" category, so
+ * that a value held by one summary and not the other is neither new, nor
+ * gone, nor a difference. */
+static int gather(struct cats *c, const struct ml_cat *rcat, const struct ml_cat *ccat)
+{
+	struct held hr, hc;
+	double nr = 0, nc = 0;
+	int rc = 0;
+
+	if (held_of(rcat, &hr) < 0)
+		return -1;
+	if (held_of(ccat, &hc) < 0) {
+		free(hr.item);
+		return -1;
+	}
+	for (int side = 0; side < 2 && rc == 0; side++) {
+		const struct held *h = side ? &hc : &hr;
+		for (size_t i = 0; i < h->n && rc == 0; i++) {
+			const char *v = h->item[i].value;
+			size_t len = h->item[i].len;
+			double r = held_count(rcat, &hr, v, len), k = held_count(ccat, &hc, v, len);
+			if (r < 0 || k < 0)
+				continue;	/* unknown on a side: "other" */
+			if (side && r > 0)
+				continue;	/* named from the reference already */
+			nr += r;
+			nc += k;
+			rc = cats_add(c, v, len, r, k);
 		}
 	}
-	free(items);
-	if (total > seen)
-		return cats_add(c, OTHER, sizeof OTHER - 1, is_ref ? (double)(total - seen) : 0,
-				is_ref ? 0 : (double)(total - seen));
-	return 0;
+	if (rc == 0 && ((double)hr.total > nr || (double)hc.total > nc))
+		rc = cats_add(c, OTHER, sizeof OTHER - 1, (double)hr.total - nr, (double)hc.total - nc);
+	free(hr.item);
+	free(hc.item);
+	return rc;
 }
 
 static void put_num(struct ml_buf *b, double x)
@@ -136,9 +185,8 @@ int drift_categorical(struct side *ref, struct side *cur, const struct ml_column
 		if (cats_add(&c, "true", 4, (double)rc->types[2], (double)cc->types[2]) < 0 ||
 		    cats_add(&c, "false", 5, (double)rc->types[1], (double)cc->types[1]) < 0)
 			rc_ok = -1;
-	} else {
-		if ((rc->cat && add_counter(&c, rc->cat, 1) < 0) || (cc->cat && add_counter(&c, cc->cat, 0) < 0))
-			rc_ok = -1;
+	} else if (gather(&c, rc->cat, cc->cat) < 0) {
+		rc_ok = -1;
 	}
 	if (rc_ok < 0) {
 		cats_free(&c);
@@ -150,6 +198,8 @@ int drift_categorical(struct side *ref, struct side *cur, const struct ml_column
 		ncur += c.cur[i];
 	}
 	if (nref == 0 || ncur == 0) {
+		r->method = M_AUTO;	/* nothing measured: no method, no threshold */
+		r->threshold = NAN;
 		r->statistic = NAN;
 		r->p_value = NAN;
 		r->drifted = 1;

@@ -160,14 +160,16 @@ static int compare(struct side *ref, struct side *cur, const struct ml_column *r
 	r->threshold = rule && !isnan(rule->threshold) ? rule->threshold : o->default_threshold;
 	if (strcmp(rk, "null") == 0) {
 		r->type = "null";
-		r->statistic = r->p_value = NAN;
+		r->method = M_AUTO;	/* nothing measured: no method, no threshold */
+		r->statistic = r->p_value = r->threshold = NAN;
 		r->drifted = 0;
 		ml_buf_adds(&r->detail, ",\"note\":\"no values in the reference\"");
 		return 0;
 	}
 	if (strcmp(ck, "null") != 0 && strcmp(rk, ck) != 0) {
 		r->type = rk;
-		r->statistic = r->p_value = NAN;
+		r->method = M_AUTO;
+		r->statistic = r->p_value = r->threshold = NAN;
 		r->drifted = 1;
 		ml_buf_printf(&r->detail, ",\"note\":\"the values were %ss and are now %ss\"", rk, ck);
 		return 0;

@@ -119,6 +119,8 @@ int drift_numeric(struct side *ref, struct side *cur, const struct ml_column *rc
 	r->type = "number";
 	if (!a.total || !b.total) {
 		/* one side has no numbers at all: nothing to compare, and a change */
+		r->method = M_AUTO;	/* nothing measured: no method, no threshold */
+		r->threshold = NAN;
 		r->statistic = NAN;
 		r->p_value = NAN;
 		r->drifted = 1;
@@ -165,7 +167,9 @@ int drift_numeric(struct side *ref, struct side *cur, const struct ml_column *rc
 		free(wa); free(wb); free(fa); free(fb);
 	}
 	double sd = ml_numstats_std(&rc->num);
-	double w1n = sd > 0 ? w1 / sd : NAN;
+	/* a constant reference has no spread to measure by: any move away
+	 * from it is infinitely many of its standard deviations */
+	double w1n = sd > 0 ? w1 / sd : w1 > 0 ? INFINITY : 0;
 
 	/* the verdict's method */
 	if (r->method == M_AUTO)
@@ -187,6 +191,9 @@ int drift_numeric(struct side *ref, struct side *cur, const struct ml_column *rc
 					       : r->statistic >= r->threshold;
 
 	struct ml_buf *o2 = &r->detail;
+	if (!(sd > 0) && r->method == M_WASSERSTEIN && w1 > 0)
+		ml_buf_adds(o2, ",\"note\":\"the reference is constant: any move away from it is "
+			    "an infinite Wasserstein distance in its standard deviations\"");
 	ml_buf_printf(o2, ",\"n\":{\"reference\":%llu,\"current\":%llu},\"exact\":%s",
 		      (unsigned long long)a.total, (unsigned long long)b.total, exact ? "true" : "false");
 	ml_buf_adds(o2, ",\"statistics\":{\"psi\":");
