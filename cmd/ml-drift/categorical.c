@@ -213,8 +213,14 @@ int drift_categorical(struct side *ref, struct side *cur, const struct ml_column
 	double linf = ml_linf_distance(c.ref, c.cur, c.n);
 	double psi = ml_psi(c.ref, c.cur, c.n);
 
+	/* a distance over m categories needs about 10 values per category to
+	 * rise above sampling noise (3000 equally likely values, 20,000 rows a
+	 * side: JS 0.24 between two samples of one distribution); below that,
+	 * or below --small values, the chi-square test decides */
 	if (r->method == M_AUTO)
-		r->method = nref < (double)o->small || ncur < (double)o->small ? M_CHI2 : M_JS;
+		r->method = nref < (double)o->small || ncur < (double)o->small ||
+				    nref < 10.0 * (double)c.n || ncur < 10.0 * (double)c.n
+			    ? M_CHI2 : M_JS;
 	switch (r->method) {
 	case M_CHI2: r->statistic = have_chi ? chi.stat : NAN; r->p_value = have_chi ? chi.p : NAN; break;
 	case M_LINF: r->statistic = linf; r->p_value = NAN; break;

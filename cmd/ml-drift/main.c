@@ -174,14 +174,20 @@ static int compare(struct side *ref, struct side *cur, const struct ml_column *r
 		ml_buf_printf(&r->detail, ",\"note\":\"the values were %ss and are now %ss\"", rk, ck);
 		return 0;
 	}
-	if (strcmp(rk, "number") == 0) {
-		if (r->method == M_CHI2 || r->method == M_LINF)
-			r->method = M_AUTO;
-		return drift_numeric(ref, cur, rc, cc, o, r);
+	/* a method named for this column must fit it; one named for every
+	 * column applies where it fits, the default elsewhere */
+	int numeric = strcmp(rk, "number") == 0;
+	int fits = numeric ? r->method != M_CHI2 && r->method != M_LINF
+			   : r->method != M_KS && r->method != M_WASSERSTEIN;
+	if (!fits && rule && rule->method == r->method) {
+		ml_warn("--method %s=%s: '%s' holds %ss, which %s does not measure (use %s)", rc->name,
+			method_name(r->method), rc->name, rk, method_name(r->method),
+			numeric ? "psi, ks, wasserstein or js" : "chi2, js, linf or psi");
+		return -2;
 	}
-	if (r->method == M_KS || r->method == M_WASSERSTEIN)
+	if (!fits)
 		r->method = M_AUTO;
-	return drift_categorical(ref, cur, rc, cc, o, r);
+	return numeric ? drift_numeric(ref, cur, rc, cc, o, r) : drift_categorical(ref, cur, rc, cc, o, r);
 }
 
 static void write_column(struct ml_buf *b, const struct column_result *r, double mref,
@@ -312,6 +318,24 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
+	if (ml_profile_records(ref.p) == 0) {
+		ml_warn("%s: the reference holds no records: nothing to compare with", argv[optind]);
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	/* a column named in an option but in neither side is a typo, not a pass */
+	for (size_t i = 0; i < o.nrules + o.ncritical + popts.ncolumns; i++) {
+		const char *name = i < o.nrules ? o.rules[i].column
+				 : i < o.nrules + o.ncritical ? o.critical[i - o.nrules]
+				 : popts.columns[i - o.nrules - o.ncritical];
+		const char *flag = i < o.nrules ? "--method/--threshold"
+				: i < o.nrules + o.ncritical ? "--critical" : "--columns";
+		if (!ml_profile_find(ref.p, name) && !ml_profile_find(cur.p, name)) {
+			ml_warn("%s: no column '%s' on either side", flag, name);
+			status = ML_EXIT_TROUBLE;
+			goto out;
+		}
+	}
 	size_t nref = ml_profile_ncolumns(ref.p), ncur = ml_profile_ncolumns(cur.p);
 	if (!(res = calloc(nref + ncur + 1, sizeof *res))) {
 		ml_warn("out of memory");
@@ -331,8 +355,10 @@ int main(int argc, char **argv)
 		r->column = rc ? rc->name : cc->name;
 		r->p_value = r->statistic = r->threshold = NAN;
 		if (rc && cc) {
-			if (compare(&ref, &cur, rc, cc, &o, r) < 0) {
-				ml_warn("out of memory");
+			int got = compare(&ref, &cur, rc, cc, &o, r);
+			if (got < 0) {
+				if (got == -1)
+					ml_warn("out of memory");
 				status = ML_EXIT_TROUBLE;
 				goto out;
 			}
