@@ -155,7 +155,7 @@ static void put_column(struct ml_buf *b, const struct ml_profile *p, const struc
 	uint64_t missing = ml_column_missing(p, c);
 
 	ml_buf_adds(b, "{\"column\":");
-	ml_json_quote(b, c->name, strlen(c->name));
+	ml_json_quote(b, c->name, c->name_len);
 	ml_buf_adds(b, ",\"records\":");
 	put_u64(b, p->records);
 	ml_buf_adds(b, ",\"present\":");
@@ -249,6 +249,8 @@ static int bad(struct ml_err *err, const char *fmt, const char *what)
 /* field of obj as a non-negative integer; -1 when absent or not one */
 static int get_u64(jv obj, const char *key, uint64_t *out)
 {
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return -1;
 	jv v = jv_object_get(jv_copy(obj), jv_string(key));
 	int ok = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 &&
 		 jv_number_value(v) == floor(jv_number_value(v));
@@ -261,6 +263,8 @@ static int get_u64(jv obj, const char *key, uint64_t *out)
 /* field of obj as a double; null reads as def; -1 when of another kind */
 static int get_double(jv obj, const char *key, double def, double *out)
 {
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return -1;
 	jv v = jv_object_get(jv_copy(obj), jv_string(key));
 	int rc = 0;
 
@@ -283,10 +287,12 @@ static int read_dataset(struct ml_profile_reader *rd, jv doc, struct ml_err *err
 	if (jv_get_kind(format) != JV_KIND_STRING || strcmp(jv_string_value(format), ML_PROFILE_FORMAT) != 0)
 		rc = ml_err_set(err, ML_ERR_DATA, "not an mlpipe profile (\"format\" is not \"%s\")",
 				ML_PROFILE_FORMAT);
-	else if (jv_get_kind(version) != JV_KIND_NUMBER || jv_number_value(version) != ML_PROFILE_VERSION)
-		rc = ml_err_set(err, ML_ERR_DATA, "profile version %g is not the version read here (%d)",
-				jv_get_kind(version) == JV_KIND_NUMBER ? jv_number_value(version) : -1.0,
+	else if (jv_get_kind(version) != JV_KIND_NUMBER)
+		rc = ml_err_set(err, ML_ERR_DATA, "profile \"version\" is not a number (this reads version %d)",
 				ML_PROFILE_VERSION);
+	else if (jv_number_value(version) != ML_PROFILE_VERSION)
+		rc = ml_err_set(err, ML_ERR_DATA, "profile version %g is not the version read here (%d)",
+				jv_number_value(version), ML_PROFILE_VERSION);
 	jv_free(format);
 	jv_free(version);
 	if (rc < 0)
@@ -363,6 +369,29 @@ static int read_strings(struct ml_column *c, jv str, struct ml_err *err)
 	return rc;
 }
 
+/* The counts of a column read back agree with each other and with the
+ * records of its profile (the missing count is records minus present). */
+static int check_column(const struct ml_profile *p, const struct ml_column *c, struct ml_err *err)
+{
+	uint64_t present = 0;
+
+	/* one value per record at most, null included */
+	for (int t = 0; t < 7; t++)
+		present += c->types[t];
+	if (present > p->records)
+		return ml_err_set(err, ML_ERR_DATA, "column '%s': %llu values in %llu records", c->name,
+				  (unsigned long long)present, (unsigned long long)p->records);
+	if (c->types[ML_JSON_NUMBER] != c->num.count + c->num.nonfinite)
+		return ml_err_set(err, ML_ERR_DATA, "column '%s': \"types\" counts %llu numbers, \"number\" %llu",
+				  c->name, (unsigned long long)c->types[ML_JSON_NUMBER],
+				  (unsigned long long)(c->num.count + c->num.nonfinite));
+	if (c->types[ML_JSON_STRING] != (c->cat ? ml_cat_total(c->cat) : 0))
+		return ml_err_set(err, ML_ERR_DATA, "column '%s': \"types\" counts %llu strings, \"string\" %llu",
+				  c->name, (unsigned long long)c->types[ML_JSON_STRING],
+				  (unsigned long long)(c->cat ? ml_cat_total(c->cat) : 0));
+	return 0;
+}
+
 static int read_column(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
 {
 	static const char *const type_names[] = {"null", "boolean", "number", "string", "array", "object"};
@@ -374,10 +403,13 @@ static int read_column(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
 		jv_free(name);
 		return bad(err, "profile column line without a %s name", "\"column\"");
 	}
+	size_t before = ml_profile_ncolumns(rd->p);
 	c = ml_profile_add_column(rd->p, jv_string_value(name), (size_t)jv_string_length_bytes(jv_copy(name)));
 	jv_free(name);
 	if (!c)
 		return ml_err_sys(err, ENOMEM, "cannot read a profile");
+	if (ml_profile_ncolumns(rd->p) == before)
+		return ml_err_set(err, ML_ERR_DATA, "column '%s' twice in one profile", c->name);
 	if (c->skip)
 		return 0;
 	jv types = jv_object_get(jv_copy(doc), jv_string("types"));
@@ -407,6 +439,8 @@ static int read_column(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
 	if (rc == 0 && jv_get_kind(str) == JV_KIND_OBJECT)
 		rc = read_strings(c, str, err);
 	jv_free(str);
+	if (rc == 0)
+		rc = check_column(rd->p, c, err);
 	return rc;
 }
 

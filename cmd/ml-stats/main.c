@@ -7,6 +7,7 @@
 #include "ml_cli.h"
 #include "ml_each.h"
 #include "ml_in.h"
+#include "ml_json.h"
 #include "ml_out.h"
 #include "ml_profile.h"
 #include "text.h"
@@ -24,8 +25,10 @@ static const char usage[] =
 "                          into one, as one pass over all the data would give\n"
 "      --columns LIST      profile only these comma-separated columns\n"
 "      --exclude LIST      leave out these comma-separated columns\n"
-"      --top K             most frequent string values listed (default 10)\n"
-"      --bins N            histogram bins per numeric column (default 20)\n"
+"      --top K             most frequent string values listed (default 10,\n"
+"                          at most 10000)\n"
+"      --bins N            histogram bins per numeric column (default 20,\n"
+"                          at most 10000)\n"
 "  -f, --output-format F   ndjson (the profile) or text (a table); default:\n"
 "                          text when standard output is a terminal\n"
 "  -o, --output FILE       write to FILE, replaced only when all went well\n"
@@ -89,6 +92,50 @@ static int on_input(void *ctx, const char *path, uint64_t bytes, uint64_t record
 	if (ml_profile_add_source(st->p, bytes, sha256) < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	return 0;
+}
+
+/* Columns profiled (those the options leave out are seen, not counted). */
+static size_t profiled_columns(const struct ml_profile *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ml_profile_ncolumns(p); i++)
+		n += !ml_profile_column(p, i)->skip;
+	return n;
+}
+
+/* The options that shape the profile, for the run log's params. */
+static void log_params(struct ml_run *run, const struct ml_profile_opts *o, int merge,
+		       const char *format)
+{
+	struct ml_buf b = {0};
+
+	ml_run_param_json(run, "merge", merge ? "true" : "false");
+	ml_run_param(run, "output_format", format);
+	ml_buf_printf(&b, "%zu", o->top ? o->top : 10);
+	ml_buf_terminate(&b);
+	ml_run_param_json(run, "top", b.data);
+	ml_buf_reset(&b);
+	ml_buf_printf(&b, "%zu", o->bins ? o->bins : 20);
+	ml_buf_terminate(&b);
+	ml_run_param_json(run, "bins", b.data);
+	for (int list = 0; list < 2; list++) {
+		char **v = list ? o->exclude : o->columns;
+		size_t n = list ? o->nexclude : o->ncolumns;
+		if (!n)
+			continue;
+		ml_buf_reset(&b);
+		ml_buf_addc(&b, '[');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				ml_buf_addc(&b, ',');
+			ml_json_quote(&b, v[i], strlen(v[i]));
+		}
+		ml_buf_addc(&b, ']');
+		ml_buf_terminate(&b);
+		ml_run_param_json(run, list ? "exclude" : "columns", b.data);
+	}
+	ml_buf_free(&b);
 }
 
 /* Reads every profile in one input and merges it into st->p. */
@@ -174,7 +221,12 @@ int main(int argc, char **argv)
 		case OPT_MERGE: merge = 1; break;
 		case OPT_COLUMNS: split_list(optarg, &st.opts.columns, &st.opts.ncolumns); break;
 		case OPT_EXCLUDE: split_list(optarg, &st.opts.exclude, &st.opts.nexclude); break;
-		case OPT_TOP: st.opts.top = ml_cli_parse_count("--top", optarg); break;
+		case OPT_TOP:
+			/* more values than a counter holds exactly would list nothing more */
+			st.opts.top = ml_cli_parse_count("--top", optarg);
+			if (st.opts.top < 1 || st.opts.top > 10000)
+				ml_usage_error("--top: between 1 and 10000");
+			break;
 		case OPT_BINS:
 			st.opts.bins = ml_cli_parse_count("--bins", optarg);
 			if (st.opts.bins < 1 || st.opts.bins > 10000)
@@ -235,16 +287,16 @@ int main(int argc, char **argv)
 		      ml_out_sha256(out));
 	if (cli.verbose)
 		fprintf(stderr, "ml-stats: %llu records, %zu columns%s\n",
-			(unsigned long long)ml_profile_records(st.p), ml_profile_ncolumns(st.p),
+			(unsigned long long)ml_profile_records(st.p), profiled_columns(st.p),
 			merge ? " (merged)" : "");
 out:
 	if (st.p) {
 		ml_run_counter(cli.run, "records", ml_profile_records(st.p));
-		ml_run_counter(cli.run, "columns", ml_profile_ncolumns(st.p));
+		ml_run_counter(cli.run, "columns", profiled_columns(st.p));
 	}
 	if (merge)
 		ml_run_counter(cli.run, "profiles", st.profiles);
-	ml_run_param(cli.run, "output_format", format);
+	log_params(cli.run, &st.opts, merge, format);
 	ml_out_free(out);
 	ml_buf_free(&text);
 	ml_profile_free(st.p);

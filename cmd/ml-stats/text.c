@@ -50,19 +50,63 @@ static const char *main_type(const struct ml_column *c)
 	return kinds > 1 ? "mixed" : names[best];
 }
 
+/* Characters (code points) of UTF-8 s[0..n). */
+static size_t chars(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* Bytes of the first max characters of UTF-8 s[0..n) (never a part of
+ * one); their number in *k. */
+static size_t prefix(const char *s, size_t n, size_t max, size_t *k)
+{
+	size_t end = 0;
+
+	for (*k = 0; end < n && *k < max; (*k)++) {
+		end++;
+		while (end < n && ((unsigned char)s[end] & 0xC0) == 0x80)
+			end++;
+	}
+	return end;
+}
+
+/* s[0..n) with control characters (a newline would start a row) as '?'. */
+static void put_plain(struct ml_buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ml_buf_addc(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i]);
+}
+
+/* name[0..n) cut to width characters and padded to width. */
+static void put_name(struct ml_buf *b, const char *name, size_t n, size_t width)
+{
+	size_t k;
+
+	put_plain(b, name, prefix(name, n, width, &k));
+	for (; k < width; k++)
+		ml_buf_addc(b, ' ');
+}
+
 int stats_text(const struct ml_profile *p, struct ml_buf *b)
 {
-	size_t width = 6;
+	size_t width = 6, shown = 0;
 
 	for (size_t i = 0; i < ml_profile_ncolumns(p); i++) {
-		size_t n = strlen(ml_profile_column(p, i)->name);
+		const struct ml_column *c = ml_profile_column(p, i);
+		size_t n = chars(c->name, c->name_len);
+		if (c->skip)
+			continue;
+		shown++;
 		if (n > width)
 			width = n;
 	}
 	if (width > 24)
 		width = 24;
-	ml_buf_printf(b, "%llu records, %zu columns\n\n", (unsigned long long)ml_profile_records(p),
-		      ml_profile_ncolumns(p));
+	ml_buf_printf(b, "%llu records, %zu columns\n\n", (unsigned long long)ml_profile_records(p), shown);
 	ml_buf_printf(b, "%-*s  %-7s  %8s  %12s  %12s  %12s  %12s  %12s  %s\n", (int)width, "column",
 		      "type", "missing", "mean", "std", "min", "median", "max", "distribution");
 	for (size_t i = 0; i < ml_profile_ncolumns(p); i++) {
@@ -71,7 +115,8 @@ int stats_text(const struct ml_profile *p, struct ml_buf *b)
 			continue;
 		uint64_t missing = ml_column_missing(p, c);
 		double share = ml_profile_records(p) ? 100.0 * (double)missing / (double)ml_profile_records(p) : 0;
-		ml_buf_printf(b, "%-*.*s  %-7s  %7.1f%%", (int)width, (int)width, c->name, main_type(c), share);
+		put_name(b, c->name, c->name_len, width);
+		ml_buf_printf(b, "  %-7s  %7.1f%%", main_type(c), share);
 		const struct ml_numstats *s = &c->num;
 		if (s->count) {
 			ml_buf_printf(b, "  %12.6g  %12.6g  %12.6g  %12.6g  %12.6g  ", s->mean,
@@ -83,9 +128,12 @@ int stats_text(const struct ml_profile *p, struct ml_buf *b)
 			uint64_t total = ml_cat_total(c->cat), distinct = ml_cat_distinct(c->cat, &exact);
 			size_t k = ml_cat_top(c->cat, 3, top);
 			ml_buf_printf(b, "  %s%llu distinct:", exact ? "" : "~", (unsigned long long)distinct);
-			for (size_t j = 0; j < k; j++)
-				ml_buf_printf(b, "%s %.*s %.1f%%", j ? "," : "", (int)(top[j].len > 20 ? 20 : top[j].len),
-					      top[j].value, 100.0 * (double)top[j].count / (double)total);
+			for (size_t j = 0; j < k; j++) {
+				size_t nchars, len = prefix(top[j].value, top[j].len, 20, &nchars);
+				ml_buf_adds(b, j ? ", " : " ");
+				put_plain(b, top[j].value, len);
+				ml_buf_printf(b, " %.1f%%", 100.0 * (double)top[j].count / (double)total);
+			}
 		} else if (c->types[1] + c->types[2]) {
 			uint64_t n = c->types[1] + c->types[2];
 			ml_buf_printf(b, "  true %.1f%%, false %.1f%%", 100.0 * (double)c->types[2] / (double)n,

@@ -7,12 +7,13 @@
 
 load helper
 
-PROGRAMS=(ml-split)
+PROGRAMS=(ml-split ml-stats)
 
 # filter_args PROG: arguments that make PROG copy its input records to stdout.
 filter_args() {
 	case $1 in
 	ml-split) echo "--ratio all=1 -o all=-" ;;
+	ml-stats) echo "-f ndjson" ;;
 	*) echo "conventions.bats: no filter_args for $1" >&2; return 1 ;;
 	esac
 }
@@ -21,6 +22,7 @@ filter_args() {
 file_args() {
 	case $1 in
 	ml-split) echo "--ratio all=1 --tag part -o $2" ;;
+	ml-stats) echo "-f ndjson -o $2" ;;
 	*) echo "conventions.bats: no file_args for $1" >&2; return 1 ;;
 	esac
 }
