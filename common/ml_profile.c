@@ -55,6 +55,7 @@ void ml_profile_free(struct ml_profile *p)
 	free(p->cols);
 	free(p->table);
 	free(p->by_pos);
+	free(p->row);
 	for (size_t i = 0; i < p->nsources; i++)
 		free(p->sources[i]);
 	free(p->sources);
@@ -177,31 +178,6 @@ static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r,
 	return c;
 }
 
-void ml_numstats_add(struct ml_numstats *s, double x)
-{
-	if (!isfinite(x)) {
-		s->nonfinite++;
-		return;
-	}
-	s->count++;
-	double d = x - s->mean;
-	s->mean += d / (double)s->count;
-	s->m2 += d * (x - s->mean);
-	/* Neumaier's compensated sum */
-	double t = s->sum + x;
-	if (fabs(s->sum) >= fabs(x))
-		s->sum_c += (s->sum - t) + x;
-	else
-		s->sum_c += (x - t) + s->sum;
-	s->sum = t;
-	if (x < s->min)
-		s->min = x;
-	if (x > s->max)
-		s->max = x;
-	s->zeros += x == 0;
-	s->negatives += x < 0;
-}
-
 static size_t utf8_chars(const char *s, size_t n)
 {
 	size_t k = 0;
@@ -270,12 +246,20 @@ static int fold_numbers(struct ml_column *c, const double *v, size_t n)
 		blk.negatives += x < 0;
 		ml_kll_add(sk, x);
 	}
+	/* moments about a shift, the column's first value: deviations from it
+	 * are small where the values are large (1e9 + noise), so the block
+	 * means merged below carry no rounding error of the magnitude */
+	double shift = c->num.count ? c->num.shift : v[0], dev = 0;
+	for (size_t i = 0; i < n; i++)
+		dev += v[i] - shift;
 	blk.count = n;
-	blk.mean = (blk.sum + blk.sum_c) / (double)n;
+	blk.shift = shift;
+	blk.mean_s = dev / (double)n;
 	for (size_t i = 0; i < n; i++) {
-		double d = v[i] - blk.mean;
+		double d = (v[i] - shift) - blk.mean_s;
 		blk.m2 += d * d;
 	}
+	blk.mean = blk.shift + blk.mean_s;
 	ml_numstats_merge(&c->num, &blk);
 	if (!c->num.sketch) {
 		c->num.sketch = sk;
@@ -311,12 +295,29 @@ int ml_profile_finish(struct ml_profile *p, struct ml_err *err)
 
 int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *err)
 {
+	size_t nf = ml_rec_count(r);
+
 	p->records++;
-	for (size_t i = 0; i < ml_rec_count(r); i++) {
+	if (nf > p->nrow) {
+		struct ml_column **v = realloc(p->row, nf * sizeof *v);
+		if (!v)
+			return ml_err_sys(err, ENOMEM, "cannot profile a record");
+		p->row = v;
+		p->nrow = nf;
+	}
+	/* first the columns, in field order (so new ones are made in it) */
+	for (size_t i = 0; i < nf; i++) {
 		struct ml_column *c = column_of(p, r, i);
 		if (!c)
 			return ml_err_sys(err, ENOMEM, "cannot profile a column");
-		if (c->skip)
+		c->last = i;
+		p->row[i] = c;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		struct ml_column *c = p->row[i];
+		/* a key given twice in a record counts once, by its last value,
+		 * as jq reads it */
+		if (c->skip || c->last != i)
 			continue;
 		enum ml_json_type t = ml_rec_type(r, i);
 		c->types[t]++;
@@ -361,14 +362,18 @@ void ml_numstats_merge(struct ml_numstats *a, const struct ml_numstats *b)
 {
 	if (b->count) {
 		if (!a->count) {
-			a->mean = b->mean;
+			a->shift = b->shift;
+			a->mean_s = b->mean_s;
 			a->m2 = b->m2;
 		} else {
+			/* both means about a's shift; shifts of one column are close,
+			 * so their difference is exact (Sterbenz) */
 			double n = (double)(a->count + b->count);
-			double d = b->mean - a->mean;
-			a->mean += d * (double)b->count / n;
+			double d = (b->mean_s + (b->shift - a->shift)) - a->mean_s;
+			a->mean_s += d * (double)b->count / n;
 			a->m2 += b->m2 + d * d * (double)a->count * (double)b->count / n;
 		}
+		a->mean = a->shift + a->mean_s;
 		double t = a->sum + b->sum;
 		if (fabs(a->sum) >= fabs(b->sum))
 			a->sum_c += (a->sum - t) + b->sum;
@@ -400,7 +405,7 @@ int ml_profile_merge(struct ml_profile *into, const struct ml_profile *from, str
 	into->bytes += from->bytes;
 	for (size_t i = 0; i < from->n; i++) {
 		const struct ml_column *b = from->cols[i];
-		struct ml_column *a = ml_profile_add_column(into, b->name, strlen(b->name));
+		struct ml_column *a = ml_profile_add_column(into, b->name, b->name_len);
 		if (!a)
 			return ml_err_sys(err, ENOMEM, "cannot merge profiles");
 		if (a->skip || b->skip)

@@ -30,6 +30,7 @@ struct ml_profile;
 struct ml_numstats {
 	uint64_t count;		/* finite numbers */
 	double mean, m2;	/* m2: sum of squared deviations from the mean */
+	double shift, mean_s;	/* the mean is shift + mean_s, kept apart for precision */
 	double min, max, sum, sum_c;	/* sum_c: Neumaier's compensation */
 	uint64_t zeros, negatives, nonfinite;
 	struct ml_kll *sketch;
@@ -44,6 +45,7 @@ struct ml_column {
 	uint64_t len_min, len_max, len_sum;	/* string lengths, in characters */
 	int skip;		/* left out by the options: seen, not profiled */
 	size_t name_len;
+	size_t last;		/* in the record being added: its last field with this key */
 	double *pending;	/* numbers not yet in num (see ml_profile_finish) */
 	size_t npending;
 };

@@ -16,13 +16,14 @@ struct ml_profile {
 	size_t tcap;
 	struct ml_column **by_pos;	/* the column last seen at each field position */
 	size_t npos;
+	struct ml_column **row;	/* the columns of the record being added */
+	size_t nrow;
 	struct ml_buf scratch;
 };
 
 /* The column called name[0..n), created (with the options' skip) if new. */
 struct ml_column *ml_profile_add_column(struct ml_profile *p, const char *name, size_t n);
-/* Welford's update and Chan's merge of numeric moments. */
-void ml_numstats_add(struct ml_numstats *s, double x);
+/* Chan's merge of numeric moments. */
 void ml_numstats_merge(struct ml_numstats *a, const struct ml_numstats *b);
 
 #endif

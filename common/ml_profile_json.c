@@ -104,6 +104,10 @@ static void put_numbers(struct ml_buf *b, const struct ml_numstats *s, size_t bi
 	/* what a merge needs to be exact */
 	ml_buf_adds(b, ",\"m2\":");
 	put_double(b, s->m2);
+	ml_buf_adds(b, ",\"shift\":");
+	put_double(b, s->count ? s->shift : NAN);
+	ml_buf_adds(b, ",\"mean_shifted\":");
+	put_double(b, s->count ? s->mean_s : NAN);
 	ml_buf_adds(b, ",\"sum_c\":");
 	put_double(b, s->sum_c);
 	if (s->sketch) {
@@ -326,6 +330,13 @@ static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
 		return bad(err, "column '%s': \"number\" lacks a count or a moment", c->name);
 	/* sum was written with its compensation added in */
 	s->sum -= s->sum_c;
+	/* the mean about the shift keeps merges exact for large values */
+	if (get_double(num, "shift", NAN, &s->shift) < 0 || get_double(num, "mean_shifted", NAN, &s->mean_s) < 0)
+		return bad(err, "column '%s': \"shift\" and \"mean_shifted\" must be numbers", c->name);
+	if (isnan(s->shift) || isnan(s->mean_s)) {
+		s->shift = s->mean;
+		s->mean_s = 0;
+	}
 	jv sketch = jv_object_get(jv_copy(num), jv_string("sketch"));
 	if (jv_get_kind(sketch) == JV_KIND_OBJECT) {
 		jv text = jv_dump_string(sketch, 0);
