@@ -6,7 +6,7 @@
 #   make demo       a short pipeline on generated data
 #   make deps       install missing Debian packages (apt-get)
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench      the benchmarks of bench/ (slow; not part of check)
+#   make bench      the benchmarks of bench/ (a few minutes; never part of check)
 
 PREFIX  ?= /usr/local
 BINDIR_INSTALL = $(DESTDIR)$(PREFIX)/bin
@@ -97,6 +97,7 @@ demo: deps all
 
 bench: all
 	@sh bench/run.sh
+	@sh bench/stats.sh
 
 install: all
 	install -d $(BINDIR_INSTALL) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
