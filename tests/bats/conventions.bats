@@ -7,13 +7,14 @@
 
 load helper
 
-PROGRAMS=(ml-split ml-stats)
+PROGRAMS=(ml-ingest ml-split ml-stats)
 
 # filter_args PROG: arguments that make PROG copy its input records to stdout.
 filter_args() {
 	case $1 in
 	ml-split) echo "--ratio all=1 -o all=-" ;;
 	ml-stats) echo "-f ndjson" ;;
+	ml-ingest) echo "--format ndjson" ;;
 	*) echo "conventions.bats: no filter_args for $1" >&2; return 1 ;;
 	esac
 }
@@ -23,6 +24,7 @@ file_args() {
 	case $1 in
 	ml-split) echo "--ratio all=1 --tag part -o $2" ;;
 	ml-stats) echo "-f ndjson -o $2" ;;
+	ml-ingest) echo "--format ndjson -o $2" ;;
 	*) echo "conventions.bats: no file_args for $1" >&2; return 1 ;;
 	esac
 }
