@@ -132,7 +132,14 @@ int stats_text(const struct ml_profile *p, struct ml_buf *b)
 				size_t nchars, len = prefix(top[j].value, top[j].len, 20, &nchars);
 				ml_buf_adds(b, j ? ", " : " ");
 				put_plain(b, top[j].value, len);
-				ml_buf_printf(b, " %.1f%%", 100.0 * (double)top[j].count / (double)total);
+				/* a summarised count is at most its error above the truth:
+				 * shown as a range when the error is not negligible */
+				double hi = 100.0 * (double)top[j].count / (double)total;
+				double lo = 100.0 * (double)(top[j].count - top[j].error) / (double)total;
+				if (top[j].error && hi - lo >= 0.05)
+					ml_buf_printf(b, " %.1f-%.1f%%", lo, hi);
+				else
+					ml_buf_printf(b, " %.1f%%", hi);
 			}
 		} else if (c->types[1] + c->types[2]) {
 			uint64_t n = c->types[1] + c->types[2];
