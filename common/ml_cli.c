@@ -7,12 +7,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ml_out.h"
 #include "ml_version.h"
 
 static const char *prog_name = "ml";
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void ml_cli_progress_at(struct ml_cli *cli, uint64_t records)
+{
+	double t = now();
+
+	/* look at the clock again after about as many records as came so far
+	 * in a tenth of a second, at least 4096 later */
+	double rate = records / (t - cli->progress_start + 1e-9);
+	uint64_t step = (uint64_t)(rate / 10);
+	cli->progress_next = records + (step > 4096 ? step : 4096);
+	if (!cli->progress && t - cli->progress_start < 2.0)
+		return;
+	if (cli->progress_shown && t - cli->progress_last < 0.5)
+		return;
+	fprintf(stderr, "\r%s: %llu records", prog_name, (unsigned long long)records);
+	fflush(stderr);
+	cli->progress_shown = 1;
+	cli->progress_last = t;
+}
 
 static void on_fatal_signal(int sig)
 {
@@ -32,6 +60,8 @@ void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 	cli->usage = usage;
 	cli->argc = argc;
 	cli->argv = argv;
+	cli->progress_start = now();
+	cli->progress_next = isatty(STDERR_FILENO) ? 65536 : UINT64_MAX;
 	opterr = 0;
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof sa);
@@ -94,6 +124,10 @@ int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg)
 	case ML_OPT_NO_RUN_LOG:
 		cli->run_opts.disabled = 1;
 		return 1;
+	case ML_OPT_PROGRESS:
+		cli->progress = 1;
+		cli->progress_next = 0;
+		return 1;
 	case '?':
 		/* opterr is off: getopt would name argv[0], not the program */
 		if (optopt > 0 && optopt < 0x100 && !(optind > 1 && strncmp(cli->argv[optind - 1], "--", 2) == 0))
@@ -140,6 +174,9 @@ int ml_cli_finish(struct ml_cli *cli, int status)
 {
 	struct ml_err err;
 
+	if (cli->progress_shown)
+		fprintf(stderr, "\r%s: %llu records\n", prog_name,
+			(unsigned long long)cli->progress_count);
 	if (ml_run_end(cli->run, status, &err) < 0) {
 		ml_warn("%s", err.msg);
 		status = ML_EXIT_TROUBLE;

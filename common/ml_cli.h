@@ -19,6 +19,7 @@ enum {
 	ML_OPT_VERSION = 0x100,
 	ML_OPT_RUN_LOG,
 	ML_OPT_NO_RUN_LOG,
+	ML_OPT_PROGRESS,
 	ML_OPT_PROGRAM = 0x200,	/* programs number their own long options from here */
 };
 
@@ -28,7 +29,8 @@ enum {
 	{"version", no_argument, NULL, ML_OPT_VERSION}, \
 	{"verbose", no_argument, NULL, 'v'}, \
 	{"run-log", required_argument, NULL, ML_OPT_RUN_LOG}, \
-	{"no-run-log", no_argument, NULL, ML_OPT_NO_RUN_LOG}
+	{"no-run-log", no_argument, NULL, ML_OPT_NO_RUN_LOG}, \
+	{"progress", no_argument, NULL, ML_OPT_PROGRESS}
 
 /* The short options every program takes, to put first in its optstring
  * (the leading ':' makes a missing argument distinguishable). */
@@ -42,6 +44,11 @@ struct ml_cli {
 	int verbose;
 	struct ml_run_opts run_opts;
 	struct ml_run *run;
+	int progress;		/* 1 --progress, 0 only on a terminal after a while */
+	int progress_shown;	/* a progress line is on the terminal */
+	uint64_t progress_next;	/* records count at which to look at the clock again */
+	uint64_t progress_count;	/* the last count given */
+	double progress_start, progress_last;
 };
 
 /* Sets the program name for messages, ignores SIGPIPE (a closed reader
@@ -62,6 +69,17 @@ int ml_cli_report(struct ml_cli *cli, const struct ml_err *err);
 /* Writes the run log line and returns the status to exit with (2 when the
  * log could not be written). */
 int ml_cli_finish(struct ml_cli *cli, int status);
+
+/* Progress on stderr ("prog: N records"), at most twice a second: with
+ * --progress, or when stderr is a terminal and the work has taken more than
+ * two seconds.  Cheap enough to call per record. */
+void ml_cli_progress_at(struct ml_cli *cli, uint64_t records);
+static inline void ml_cli_progress(struct ml_cli *cli, uint64_t records)
+{
+	cli->progress_count = records;
+	if (records >= cli->progress_next)
+		ml_cli_progress_at(cli, records);
+}
 
 /* "prog: message" on stderr. */
 void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

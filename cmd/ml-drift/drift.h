@@ -32,8 +32,9 @@ struct side {
 
 /* Loads a side from path ("-" for stdin): a profile if its first line is
  * one, else NDJSON records (profiled here, numbers kept); 0 or -1 with err. */
+struct ml_cli;
 int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
-	      struct ml_run *run, struct ml_err *err);
+	      struct ml_cli *cli, struct ml_err *err);
 /* The raw values of a column, sorted; NULL when the side is a profile or
  * the column has no numbers. */
 struct raw_values *side_values(struct side *s, const char *name);

@@ -39,6 +39,8 @@ static const char usage[] =
 "  -v, --verbose             report the verdict on stderr\n"
 "      --run-log FILE        append this run's record to FILE\n"
 "      --no-run-log          do not log this run\n"
+"      --progress            report progress on stderr (default: on a\n"
+"                            terminal, after two seconds)\n"
 "  -h, --help                show this help and exit\n"
 "      --version             show the version and exit\n"
 "\n"
@@ -313,8 +315,8 @@ int main(int argc, char **argv)
 		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
 
 	ml_cli_start_run(&cli);
-	if (side_load(&ref, argv[optind], &popts, cli.run, &err) < 0 ||
-	    side_load(&cur, argv[optind + 1], &popts, cli.run, &err) < 0) {
+	if (side_load(&ref, argv[optind], &popts, &cli, &err) < 0 ||
+	    side_load(&cur, argv[optind + 1], &popts, &cli, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}

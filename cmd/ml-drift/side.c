@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "drift.h"
+#include "ml_cli.h"
 #include "ml_in.h"
 #include "ml_json.h"
 #include "ml_rec.h"
@@ -105,8 +106,9 @@ static int is_profile_line(struct ml_rec *r, const char *line, size_t len, struc
 }
 
 int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
-	      struct ml_run *run, struct ml_err *err)
+	      struct ml_cli *cli, struct ml_err *err)
 {
+	struct ml_run *run = cli->run;
 	struct ml_in *in = ml_in_open(path, err);
 	struct ml_lines *lines = NULL;
 	struct ml_rec *r = ml_rec_new();
@@ -139,6 +141,7 @@ int side_load(struct side *s, const char *path, const struct ml_profile_opts *op
 		}
 		if (s->raw) {
 			records++;
+			ml_cli_progress(cli, records);
 			if (ml_rec_parse(r, line, len, err) < 0 || ml_profile_add(s->p, r, err) < 0) {
 				rc = -1;
 			} else if (keep_numbers(s, r, &tmp) < 0) {

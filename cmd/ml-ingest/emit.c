@@ -75,6 +75,7 @@ static const char *clash(const struct ingest *g, const struct ml_rec *r)
 int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
 	       uint64_t number, const char *raw, size_t rawlen, struct ml_err *err)
 {
+	ingest_progress(g);
 	if (g->keyed_plain) {
 		if (ml_out_write(g->out, line, len) < 0 || ml_out_end_record(g->out) < 0)
 			return emit_write_error(g->out, err);

@@ -13,6 +13,7 @@
 #include "ml_in.h"
 #include "ml_out.h"
 #include "ml_rec.h"
+#include "ml_cli.h"
 #include "ml_runlog.h"
 
 enum format { FMT_AUTO, FMT_CSV, FMT_TSV, FMT_NDJSON, FMT_JSON, FMT_LIBSVM };
@@ -79,7 +80,15 @@ struct ingest {
 
 	/* counts */
 	uint64_t read, written, rejected;
+	struct ml_cli *cli;	/* for progress */
 };
+
+/* Progress on stderr, when asked for or on a terminal (see ml_cli.h). */
+static inline void ingest_progress(struct ingest *g)
+{
+	if (g->cli)
+		ml_cli_progress(g->cli, g->read);
+}
 
 /* typing.c */
 /* Appends the JSON for one text value of the given type; NULL, or the

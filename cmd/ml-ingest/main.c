@@ -220,6 +220,7 @@ int main(int argc, char **argv)
 
 	memset(&g, 0, sizeof g);
 	ml_cli_init(&cli, "ml-ingest", ingest_usage, argc, argv);
+	g.cli = &cli;
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:d:", longopts, NULL)) != -1) {
 		if (ml_cli_common_option(&cli, opt, optarg))
 			continue;

@@ -378,6 +378,7 @@ int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
 		}
 	}
 	g->read++;
+	ingest_progress(g);
 	if (r->n != r->plan.ncols) {
 		char reason[128];
 		snprintf(reason, sizeof reason, "row has %zu field%s, the header has %zu",

@@ -35,6 +35,8 @@ static const char ingest_usage[] =
 "  -v, --verbose          report counts (read, written, rejected) on stderr\n"
 "      --run-log FILE     append this run's record to FILE\n"
 "      --no-run-log       do not log this run\n"
+"      --progress         report progress on stderr (default: on a\n"
+"                         terminal, after two seconds)\n"
 "  -h, --help             show this help and exit\n"
 "      --version          show the version and exit\n"
 "\n"

@@ -37,6 +37,8 @@ static const char usage[] =
 "  -v, --verbose           report counts on stderr\n"
 "      --run-log FILE      append this run's record to FILE\n"
 "      --no-run-log        do not log this run\n"
+"      --progress          report progress on stderr (default: on a\n"
+"                          terminal, after two seconds)\n"
 "  -h, --help              show this help and exit\n"
 "      --version           show the version and exit\n"
 "\n"
@@ -77,6 +79,8 @@ struct split {
 	size_t ncuts;
 	const char *tag;
 	struct ml_out *tagged;	/* the one stream of --tag */
+	struct ml_cli *cli;
+	uint64_t seen;
 	struct ml_buf scratch;
 };
 
@@ -236,6 +240,7 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 	size_t which = 0;
 	int rc;
 
+	ml_cli_progress(s->cli, ++s->seen);
 	rc = s->by ? part_by_cut(s, r, at, &which, err)
 		   : part_by_hash(s, r, line, len, at, &which, err);
 	if (rc < 0)
@@ -449,6 +454,7 @@ int main(int argc, char **argv)
 
 	memset(&s, 0, sizeof s);
 	ml_cli_init(&cli, "ml-split", usage, argc, argv);
+	s.cli = &cli;
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:", longopts, NULL)) != -1) {
 		if (ml_cli_common_option(&cli, opt, optarg))
 			continue;

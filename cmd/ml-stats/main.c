@@ -36,6 +36,8 @@ static const char usage[] =
 "  -v, --verbose           report counts on stderr\n"
 "      --run-log FILE      append this run's record to FILE\n"
 "      --no-run-log        do not log this run\n"
+"      --progress          report progress on stderr (default: on a\n"
+"                          terminal, after two seconds)\n"
 "  -h, --help              show this help and exit\n"
 "      --version           show the version and exit\n"
 "\n"
@@ -48,6 +50,7 @@ static const char usage[] =
 enum { OPT_MERGE = ML_OPT_PROGRAM, OPT_COLUMNS, OPT_EXCLUDE, OPT_TOP, OPT_BINS };
 
 struct stats {
+	struct ml_cli *cli;
 	struct ml_profile *p;
 	struct ml_profile_reader *rd;
 	struct ml_profile_opts opts;
@@ -77,6 +80,7 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 
 	(void)line;
 	(void)len;
+	ml_cli_progress(st->cli, ml_profile_records(st->p) + 1);
 	if (ml_profile_add(st->p, r, err) < 0)
 		return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
 	return 0;
@@ -208,6 +212,7 @@ int main(int argc, char **argv)
 
 	memset(&st, 0, sizeof st);
 	ml_cli_init(&cli, "ml-stats", usage, argc, argv);
+	st.cli = &cli;
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:f:", longopts, NULL)) != -1) {
 		if (ml_cli_common_option(&cli, opt, optarg))
 			continue;

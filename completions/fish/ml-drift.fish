@@ -81,5 +81,6 @@ complete -c ml-drift -s o -l output -r -F -d 'Write to FILE, replaced only when 
 complete -c ml-drift -s v -l verbose -d 'Report the verdict on stderr'
 complete -c ml-drift -l run-log -r -F -d "Append this run's record to FILE"
 complete -c ml-drift -l no-run-log -d 'Do not log this run'
+complete -c ml-drift -l progress -d 'Report progress on stderr'
 complete -c ml-drift -s h -l help -d 'Show help and exit'
 complete -c ml-drift -l version -d 'Show the version and exit'

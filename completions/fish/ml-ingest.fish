@@ -92,5 +92,6 @@ complete -c ml-ingest -l reject -r -F -d 'Write unreadable rows to FILE and go o
 complete -c ml-ingest -s v -l verbose -d 'Report counts (read, written, rejected) on stderr'
 complete -c ml-ingest -l run-log -r -F -d "Append this run's record to FILE"
 complete -c ml-ingest -l no-run-log -d 'Do not log this run'
+complete -c ml-ingest -l progress -d 'Report progress on stderr'
 complete -c ml-ingest -s h -l help -d 'Show help and exit'
 complete -c ml-ingest -l version -d 'Show the version and exit'

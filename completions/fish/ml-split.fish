@@ -77,5 +77,6 @@ complete -c ml-split -l tag -x -d 'Write one stream with this field set to the p
 complete -c ml-split -s v -l verbose -d 'Report counts on stderr'
 complete -c ml-split -l run-log -r -F -d "Append this run's record to FILE"
 complete -c ml-split -l no-run-log -d 'Do not log this run'
+complete -c ml-split -l progress -d 'Report progress on stderr'
 complete -c ml-split -s h -l help -d 'Show help and exit'
 complete -c ml-split -l version -d 'Show the version and exit'

@@ -41,5 +41,6 @@ complete -c ml-stats -s o -l output -r -F -d 'Write to FILE, replaced only when 
 complete -c ml-stats -s v -l verbose -d 'Report counts on stderr'
 complete -c ml-stats -l run-log -r -F -d "Append this run's record to FILE"
 complete -c ml-stats -l no-run-log -d 'Do not log this run'
+complete -c ml-stats -l progress -d 'Report progress on stderr'
 complete -c ml-stats -s h -l help -d 'Show help and exit'
 complete -c ml-stats -l version -d 'Show the version and exit'

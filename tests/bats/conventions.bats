@@ -498,3 +498,23 @@ EOF
 		assert_no_temp_files
 	done
 }
+
+@test "--progress reports the records read on stderr, ending with the total" {
+	for p in "${PROGRAMS[@]}"; do
+		make_input "$p" 3000 > in.ndjson
+		run --separate-stderr $p $(filter_args "$p") --progress in.ndjson
+		assert_success
+		# the last line says how many records were read, whatever came before it
+		last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep -v '^$' | tail -n 1)
+		assert_equal "$last" "$p: 3000 records"
+	done
+}
+
+@test "without --progress, and with stderr not a terminal, nothing is reported" {
+	for p in "${PROGRAMS[@]}"; do
+		make_input "$p" 3000 > in.ndjson
+		run --separate-stderr $p $(filter_args "$p") in.ndjson
+		assert_success
+		assert_equal "$stderr" ""
+	done
+}
