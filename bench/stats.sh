@@ -10,7 +10,9 @@
 #   <!-- bench:stats:begin --> and <!-- bench:stats:end -->
 # (appended at the end when the markers are missing) leaving the rest of
 # that file alone.  A benchmark, never a test: it fails only when something
-# cannot run, not when a target is missed.
+# cannot run, not when a target is missed.  What it shares with bench/run.sh
+# (packages, helpers, data.csv, timing, the table's cells, the doc) is in
+# bench/lib.sh.
 #
 # Environment:
 #   BENCH_ROWS=N          rows of the generated CSV (default 1000000)
@@ -24,96 +26,29 @@
 set -eu
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
-ROWS=${BENCH_ROWS:-1000000}
-SEED=42
-RUNS=${BENCH_RUNS:-5}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-2}
 DRIFT_RUNS=${BENCH_DRIFT_RUNS:-20}
 WIDE_ROWS=${BENCH_WIDE_ROWS:-100000 300000}
 MLR_ALL=${BENCH_MLR_ALL:-1}
-BUILD=bench/build
-DATA=bench/data
-DOC=docs/BENCHMARKS.md
-BEGIN='<!-- bench:stats:begin -->'
-END='<!-- bench:stats:end -->'
+JSON_PREFIX=stats		# hyperfine's JSON: $DATA/stats-NAME.json
 RSS_LIMIT_KB=65536		# 64 MiB
 DRIFT_LIMIT_S=0.050		# 50 ms
-CC=${CC:-cc}
+SECS_ONE_RUN=1			# secs: "(1 run)" when least = greatest (--all)
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench: $*"; exit 2; }
-
-# --- packages -------------------------------------------------------------
+# --- packages, programs, helpers ------------------------------------------
 # Debian package : command it provides
-need_pkgs() {
-	missing=
-	for pc in hyperfine:hyperfine miller:mlr datamash:datamash jq:jq \
-		  time:/usr/bin/time gcc:cc; do
-		pkg=${pc%%:*} cmd=${pc#*:}
-		case $cmd in
-		/*) [ -e "$cmd" ] && continue ;;
-		*) command -v "$cmd" >/dev/null 2>&1 && continue ;;
-		esac
-		dpkg-query -W -f='${Status}\n' "$pkg" 2>/dev/null | grep -q '^install ok installed' && continue
-		missing="$missing $pkg"
-	done
-	[ -z "$missing" ] && return 0
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		say "bench: installing$missing"
-		apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
-			say "bench: could not install$missing; going on without"
-	else
-		say "bench: missing$missing (not root: install them to measure everything)"
-	fi
-}
-need_pkgs
-have() { command -v "$1" >/dev/null 2>&1; }
+need_pkgs hyperfine:hyperfine miller:mlr datamash:datamash jq:jq \
+	time:/usr/bin/time gcc:cc
 have cc || die "no C compiler"
 have jq || die "jq is needed (to read hyperfine's JSON and the profiles)"
-# (a make running alongside may be relinking them: give it a moment)
-i=0
-until [ -x bin/ml-stats ] && [ -x bin/ml-drift ] && [ -x bin/ml-ingest ]; do
-	[ "$i" -ge 20 ] && die "bin/ml-stats, bin/ml-drift or bin/ml-ingest missing: run 'make bench'"
-	sleep 1
-	i=$((i + 1))
-done
-
-# --- helpers --------------------------------------------------------------
-mkdir -p "$BUILD" "$DATA"
-CFLAGS_BENCH='-std=c11 -O2 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes'
-for h in gen-data gen-wide; do
-	if [ ! -x "$BUILD/$h" ] || [ "bench/$h.c" -nt "$BUILD/$h" ]; then
-		say "\$ $CC $CFLAGS_BENCH -o $BUILD/$h bench/$h.c"
-		$CC $CFLAGS_BENCH -o "$BUILD/$h" "bench/$h.c"
-	fi
-done
+wait_bins bin/ml-stats bin/ml-drift bin/ml-ingest
+build_helpers gen-data gen-wide
 
 # --- data -----------------------------------------------------------------
-# data.csv and data.ndjson: the same files, made the same way, as run.sh's
-CSV=$DATA/data.csv
-NDJSON=$DATA/data.ndjson
-STAMP=$DATA/data.stamp
-lines() { wc -l < "$1" | tr -d ' '; }
-bytes() { wc -c < "$1" | tr -d ' '; }
-
-if [ ! -s "$CSV" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$ROWS $SEED" ] ||
-   [ "$BUILD/gen-data" -nt "$CSV" ]; then
-	say "\$ $BUILD/gen-data $ROWS $SEED > $CSV"
-	"$BUILD/gen-data" "$ROWS" "$SEED" > "$CSV.tmp"
-	mv "$CSV.tmp" "$CSV"
-	echo "$ROWS $SEED" > "$STAMP"
-fi
-if [ ! -s "$NDJSON" ] || [ "$CSV" -nt "$NDJSON" ] || [ bin/ml-ingest -nt "$NDJSON" ]; then
-	say "\$ bin/ml-ingest --no-run-log $CSV > $NDJSON"
-	bin/ml-ingest --no-run-log "$CSV" > "$NDJSON.tmp"
-	mv "$NDJSON.tmp" "$NDJSON"
-fi
-csv_lines=$(lines "$CSV")
-nd_lines=$(lines "$NDJSON")
-[ "$nd_lines" -eq $((csv_lines - 1)) ] ||
-	die "$NDJSON has $nd_lines lines, expected $((csv_lines - 1)) (one per CSV row)"
+# data.csv and data.ndjson: the same files as run.sh's (make_data, in lib.sh)
+make_data
 say "data: $NDJSON $nd_lines lines ($(bytes "$NDJSON") bytes)"
 
 # the two halves of data.ndjson, by lines, for the shards
@@ -155,62 +90,7 @@ DM_COL=$(awk -F, '
 say "data: column '$DM_COL' of $CSV is a number on every row (datamash's column)"
 
 # --- measuring ------------------------------------------------------------
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 130' INT TERM
-COMMANDS=$TMP/commands		# the commands, for the doc
-
-if have hyperfine; then
-	TIMER="hyperfine $(hyperfine --version | sed 's/^hyperfine //'), median of the runs"
-elif [ -x /usr/bin/time ]; then
-	TIMER="/usr/bin/time (hyperfine absent), median of the runs"
-else
-	die "neither hyperfine nor /usr/bin/time: cannot time anything"
-fi
-
-# time NAME RUNS WARMUPS IGNORE COMMAND: print the median, least and
-# greatest wall time in seconds, then the mean CPU time (user + system) of
-# the runs; IGNORE=1 accepts any exit status (ml-drift exits 1 on drift)
-time_cmd() {
-	name=$1 runs=$2 warm=$3 ign=$4 cmd=$5
-	say ""
-	say "\$ $cmd"
-	echo "$cmd" >> "$COMMANDS"
-	if have hyperfine; then
-		set -- --style basic --warmup "$warm" --runs "$runs" \
-			--export-json "$DATA/stats-$name.json" --command-name "$name"
-		[ "$ign" = 1 ] && set -- "$@" --ignore-failure
-		hyperfine "$@" "$cmd" >&2
-		jq -r '.results[0] | "\(.median) \(.min) \(.max) \(.user + .system)"' "$DATA/stats-$name.json"
-	else
-		i=0
-		while [ "$i" -lt "$warm" ]; do
-			sh -c "$cmd" || [ "$ign" = 1 ] || die "failed: $cmd"
-			i=$((i + 1))
-		done
-		i=0
-		: > "$TMP/times"
-		while [ "$i" -lt "$runs" ]; do
-			/usr/bin/time -f '%e %U %S' -o "$TMP/t" sh -c "$cmd" || [ "$ign" = 1 ] || die "failed: $cmd"
-			tail -n 1 "$TMP/t" >> "$TMP/times"
-			i=$((i + 1))
-		done
-		sort -n "$TMP/times" | awk '{ v[NR] = $1; cpu += $2 + $3 } END {
-			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			print m, v[1], v[NR], cpu / NR }'
-	fi
-}
-
-# rss COMMAND: print the maximum resident set size in KiB (GNU time %M),
-# then the wall and CPU seconds of that one run
-rss_cmd() {
-	cmd=$1
-	say ""
-	say "\$ /usr/bin/time -f %M $cmd"
-	echo "/usr/bin/time -f %M $cmd" >> "$COMMANDS"
-	eval "/usr/bin/time -f '%M %e %U %S' -o \"\$TMP/rss\" $cmd" || die "failed: $cmd"
-	tail -n 1 "$TMP/rss" | awk '{ print $1, $2, $3 + $4 }'
-}
+start_timing
 
 # The programs run as people run them: with the run log on, so every input
 # and output byte is hashed (SHA-256) as it passes.
@@ -259,39 +139,21 @@ fi
 
 # --- the table ------------------------------------------------------------
 TABLE=$TMP/table
-# secs "MEDIAN MIN MAX ...": the median, and the range of the runs
-secs() { echo "$1" | awk '{ if ($2 == $3) printf "%.3f s (1 run)", $1; else printf "%.3f s (%.3f–%.3f)", $1, $2, $3 }'; }
 ms() { echo "$1" | awk '{ printf "%.1f ms (%.1f–%.1f)", $1 * 1000, $2 * 1000, $3 * 1000 }'; }
-med() { echo "$1" | cut -d ' ' -f 1; }
 cpu() { echo "$1" | cut -d ' ' -f 4; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-# ratio A B: A / B to two places
-# (n/a when B is 0: too fast for the timer)
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
-# verdict EXPR: "met" when the awk expression holds
-verdict() {
-	case $1 in *n/a*) echo "not measured"; return ;; esac
-	awk "BEGIN { exit !($1) }" && echo met || echo "**not met**"
-}
 
-rows=$nd_lines
 {
-	echo "| task | tool | median (range of runs) or max RSS | ratio | target | met? |"
-	echo "|---|---|--:|--:|---|---|"
-	echo "| profile all 10 columns, $rows records | ml-stats | $(secs "$t_one") | | | |"
-	if [ -n "$t_mlr" ]; then
-		r=$(ratio "$(med "$t_mlr")" "$(med "$t_one")")
-		echo "| profile all columns | mlr --ijsonl summary | $(secs "$t_mlr") | mlr / ml-stats = ${r}x | ml-stats ≥ 10x faster | $(verdict "$r >= 10") |"
-		if [ -n "$t_mlr_all" ]; then
-			r=$(ratio "$(med "$t_mlr_all")" "$(med "$t_one")")
-			echo "| profile all columns, every summarizer (quantiles, stddev, mode) | mlr --ijsonl summary --all | $(secs "$t_mlr_all") | mlr / ml-stats = ${r}x | (for comparison) | |"
-		fi
-	else
-		echo "| profile all columns | mlr | not installed | | ml-stats ≥ 10x faster | not measured |"
+	table_head "profile all 10 columns, $nd_lines records" ml-stats "$t_one"
+	vs_row "profile all columns" "mlr --ijsonl summary" "$t_mlr" "$t_one" \
+		"mlr / ml-stats" "ml-stats ≥ 10x faster" ">= 10"
+	# (set only when mlr is installed)
+	if [ -n "$t_mlr_all" ]; then
+		r=$(ratio "$(med "$t_mlr_all")" "$(med "$t_one")")
+		echo "| profile all columns, every summarizer (quantiles, stddev, mode) | mlr --ijsonl summary --all | $(secs "$t_mlr_all") | mlr / ml-stats = ${r}x | (for comparison) | |"
 	fi
 	if [ -n "$t_dm" ]; then
-		r=$(ratio "$(med "$t_dm")" "$(med "$t_one")")
-		echo "| mean, sstdev, median of \`$DM_COL\` (CSV) | datamash | $(secs "$t_dm") | datamash / ml-stats = ${r}x | ml-stats (all 10 columns) faster: > 1x | $(verdict "$r > 1") |"
+		vs_row "mean, sstdev, median of \`$DM_COL\` (CSV)" datamash "$t_dm" "$t_one" \
+			"datamash / ml-stats" "ml-stats (all 10 columns) faster: > 1x" "> 1"
 	else
 		echo "| mean, sstdev, median of one column | datamash | not installed | | ml-stats faster | not measured |"
 	fi
@@ -354,21 +216,13 @@ cat "$NOTE" >&2
 [ "${BENCH_NO_DOC:-}" = 1 ] && exit 0
 
 # --- docs/BENCHMARKS.md ---------------------------------------------------
-ver() { "$@" 2>/dev/null | head -n 1 || true; }
-cpuname=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD -- cmd common 2>/dev/null || commit="$commit plus uncommitted changes"
 load=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo unknown)
 wide_desc=
 for f in $WIDE_FILES; do wide_desc="$wide_desc \`$f\` ($(bytes "$f") bytes),"; done
-SECTION=$TMP/section
+SECTION=$TMP/body
 {
-	echo "$BEGIN"
-	echo "## Statistics: profiling with ml-stats, drift with ml-drift"
-	echo ""
-	echo "Made by \`make bench\` (bench/stats.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'), mlpipe $commit."
-	echo ""
-	echo "- Machine: $(nproc) CPUs (nproc), ${cpuname:-unknown CPU}, $(uname -sr), $(awk '/^MemTotal/ { printf "%.0f GiB RAM", $2 / 1048576 }' /proc/meminfo); load average (1, 5, 15 min) $LOAD0 when the timing began, $load when it ended (a shared machine: other work runs alongside)."
+	doc_head "Statistics: profiling with ml-stats, drift with ml-drift" \
+		"load average (1, 5, 15 min) $LOAD0 when the timing began, $load when it ended (a shared machine: other work runs alongside)"
 	echo "- Tools: $(ver bin/ml-stats --version), $(ver bin/ml-drift --version), $(ver mlr --version), $(ver datamash --version), $(ver jq --version), $(ver "$CC" --version)."
 	echo "- Timing: $TIMER ($RUNS runs after 1 warm-up; mlr summary $SLOW_RUNS runs and \`--all\` 1 run, no warm-up, the file being in the page cache by then; ml-drift $DRIFT_RUNS runs after 2 warm-ups, exit status 1 (drift) accepted). Peak memory: GNU time \`%M\`, one run. hyperfine runs each command with \`sh -c\`, so the shards line is the \`sh -c '…; wait; …'\` of the brief."
 	echo "- Data: \`$NDJSON\` ($nd_lines records, $(bytes "$NDJSON") bytes; see the foundation section) and \`$CSV\` for datamash, on column \`$DM_COL\`, the first that is a number on every row (the others have empty fields, at which datamash stops). The halves: \`head\`/\`tail\` of data.ndjson at line $half, \`$HALF_A\` and \`$HALF_B\`. ml-drift compares the profile of data.ndjson with the profile of the first half. The 100-column input: \`$BUILD/gen-wide N $SEED\` →${wide_desc%,}: 30 decimals, 20 integers, 5 booleans, 15 strings of 2–60 distinct values, 10 of 500–5000, 20 of many (9500, just under ml-stats's exact limit of 10000; 20000; 100000; one new value per record), ~1% nulls."
@@ -379,36 +233,5 @@ SECTION=$TMP/section
 	echo ""
 	echo "mlr summary by default computes the type, count, null count, distinct count, mean, min and max of each column, less than ml-stats does (no standard deviation, quantiles, histogram or most frequent values); \`--all\` adds those (holding every value in memory) and is the closer comparison."
 	echo ""
-	echo "Commands, from the top of the tree:"
-	echo ""
-	echo '```sh'
-	cat "$COMMANDS"
-	echo '```'
-	echo "$END"
 } > "$SECTION"
-
-if [ ! -f "$DOC" ]; then
-	mkdir -p "$(dirname "$DOC")"
-	cat > "$DOC" <<'EOF'
-# Benchmarks
-
-Benchmarks are scripts, never timed tests: nothing in `make check` depends on
-how fast a machine is. Run them with `make bench` (it builds, then runs
-`sh bench/run.sh`; a full run takes a few minutes). Each section below was
-written by the script that measures it, between its markers. Ratios compare
-tools measured in the same run on the same machine, a shared and noisy
-2-core one, so trust the ratios more than the absolute seconds.
-
-EOF
-fi
-if grep -qF "$BEGIN" "$DOC" && grep -qF "$END" "$DOC"; then
-	awk -v begin="$BEGIN" -v end="$END" -v section="$SECTION" '
-		$0 == begin { while ((getline l < section) > 0) print l; skip = 1; next }
-		$0 == end { skip = 0; next }
-		!skip { print }' "$DOC" > "$DOC.tmp"
-	mv "$DOC.tmp" "$DOC"
-else
-	{ echo ""; cat "$SECTION"; } >> "$DOC"
-fi
-say ""
-say "bench: wrote the table into $DOC"
+write_doc '<!-- bench:stats:begin -->' '<!-- bench:stats:end -->' "$SECTION"
