@@ -20,6 +20,8 @@ def main():
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--broken", type=float, default=0.0,
                     help="share of rows that are broken (0..1)")
+    ap.add_argument("--drift", action="store_true",
+                    help="covariate drift: higher incomes and loans, more business loans")
     a = ap.parse_args()
     rng = random.Random(a.seed * 100003 + a.batch)
     out = sys.stdout.buffer
@@ -28,10 +30,11 @@ def main():
     for i in range(a.rows):
         rid = first_id + i + 1
         age = rng.randint(18, 80)
-        income = "" if rng.random() < 0.03 else "%.2f" % rng.lognormvariate(10.5, 0.5)
-        loan = "%d" % (rng.randint(10, 500) * 100)
+        mu = 10.9 if a.drift else 10.5
+        income = "" if rng.random() < 0.03 else "%.2f" % rng.lognormvariate(mu, 0.5)
+        loan = "%d" % (rng.randint(10, 500 if not a.drift else 900) * 100)
         term = rng.choice([12, 24, 36, 60])
-        purpose = rng.choice(PURPOSES)
+        purpose = rng.choice(PURPOSES + ["business"] * 4 if a.drift else PURPOSES)
         region = rng.choice(REGIONS)
         employed = rng.choice(["true", "true", "true", "false"])
         note = rng.choice(["", "", "repeat customer", "asked for \"quick\" answer", "co-signer, spouse"])
