@@ -185,6 +185,40 @@ int ml_cli_finish(struct ml_cli *cli, int status)
 	return status;
 }
 
+void ml_cli_split_list(const char *s, char ***v, size_t *n)
+{
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+		if (!nv)
+			ml_usage_error("out of memory");
+		*v = nv;
+		if (!(nv[*n] = strndup(s, len)))
+			ml_usage_error("out of memory");
+		(*n)++;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
+void ml_cli_free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int ml_cli_commit(struct ml_cli *cli, struct ml_out *o, struct ml_err *err)
+{
+	if (ml_out_commit(o, err) < 0)
+		return -1;
+	ml_run_output(cli->run, ml_out_path(o), ml_out_bytes(o), (int64_t)ml_out_records(o),
+		      ml_out_sha256(o));
+	return 0;
+}
+
 unsigned long long ml_cli_parse_count(const char *opt, const char *arg)
 {
 	char *end;

@@ -86,6 +86,14 @@ void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: message" and "Try 'prog --help'." on stderr, then exit 2. */
 _Noreturn void ml_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Appends the comma-separated items of s (an option's list) to *v, *n;
+ * exits 2 when memory is out. */
+void ml_cli_split_list(const char *s, char ***v, size_t *n);
+/* Frees a list made by ml_cli_split_list. */
+void ml_cli_free_list(char **v, size_t n);
+/* Commits an output and records it in the run log; 0, or -1 with err. */
+int ml_cli_commit(struct ml_cli *cli, struct ml_out *o, struct ml_err *err);
+
 /* Parses a non-negative decimal integer option; exits 2 when it is not one. */
 unsigned long long ml_cli_parse_count(const char *opt, const char *arg);
 /* Parses a finite number option; exits 2 when it is not one. */

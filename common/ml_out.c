@@ -268,6 +268,18 @@ int ml_out_putc(struct ml_out *o, char c)
 	return 0;
 }
 
+int ml_out_write_lines(struct ml_out *o, const char *text, size_t n)
+{
+	const char *p = text, *end = text + n, *nl;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (ml_out_write(o, p, (size_t)(nl - p)) < 0 || ml_out_end_record(o) < 0)
+			return -1;
+		p = nl + 1;
+	}
+	return p < end ? ml_out_write(o, p, (size_t)(end - p)) : 0;
+}
+
 int ml_out_end_record(struct ml_out *o)
 {
 	if (ml_out_putc(o, '\n') < 0)

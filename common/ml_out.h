@@ -22,6 +22,9 @@ struct ml_out *ml_out_open(const char *path, struct ml_err *err);
 int ml_out_write(struct ml_out *o, const void *p, size_t n);
 /* Buffers one byte; 0 or -1. */
 int ml_out_putc(struct ml_out *o, char c);
+/* Writes text[0..n) made of whole lines, counting each line as a record
+ * (a profile's or a report's lines); 0 or -1. */
+int ml_out_write_lines(struct ml_out *o, const char *text, size_t n);
 /* Ends a record: writes '\n' and counts it; 0 or -1. */
 int ml_out_end_record(struct ml_out *o);
 /* Flushes, fsyncs and renames into place (for stdout: flushes); 0, or -1

@@ -56,22 +56,6 @@ enum {
 	OPT_SHARE, OPT_FDR, OPT_SMALL,
 };
 
-static void split_list(const char *s, char ***v, size_t *n)
-{
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-		if (!nv || !(nv[*n] = strndup(s, len)))
-			ml_usage_error("out of memory");
-		*v = nv;
-		(*n)++;
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
-}
-
 static struct column_rule *rule_for(struct drift_opts *o, const char *col, size_t n, int create)
 {
 	for (size_t i = 0; i < o->nrules; i++)
@@ -291,9 +275,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_METHOD: parse_method(&o, optarg); break;
 		case OPT_THRESHOLD: parse_threshold(&o, optarg); break;
-		case OPT_COLUMNS: split_list(optarg, &popts.columns, &popts.ncolumns); break;
-		case OPT_EXCLUDE: split_list(optarg, &popts.exclude, &popts.nexclude); break;
-		case OPT_CRITICAL: split_list(optarg, &o.critical, &o.ncritical); break;
+		case OPT_COLUMNS: ml_cli_split_list(optarg, &popts.columns, &popts.ncolumns); break;
+		case OPT_EXCLUDE: ml_cli_split_list(optarg, &popts.exclude, &popts.nexclude); break;
+		case OPT_CRITICAL: ml_cli_split_list(optarg, &o.critical, &o.ncritical); break;
 		case OPT_SHARE:
 			o.share = ml_cli_parse_number("--share", optarg);
 			if (o.share <= 0 || o.share > 1)
@@ -446,18 +430,12 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	for (size_t i = 0, start = 0; i < text.len; i++)
-		if (text.data[i] == '\n') {
-			if (ml_out_write(out, text.data + start, i - start) < 0 || ml_out_end_record(out) < 0)
-				break;
-			start = i + 1;
-		}
-	if (ml_out_commit(out, &err) < 0) {
+	/* a write error is sticky: the commit reports it */
+	ml_out_write_lines(out, text.data, text.len);
+	if (ml_cli_commit(&cli, out, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	ml_run_output(cli.run, ml_out_path(out), ml_out_bytes(out), (int64_t)ml_out_records(out),
-		      ml_out_sha256(out));
 	status = drift ? ML_EXIT_FAIL : ML_EXIT_OK;
 	if (cli.verbose)
 		fprintf(stderr, "ml-drift: %s: %zu of %zu columns drifted\n", drift ? "drift" : "no drift",
@@ -476,14 +454,8 @@ out:
 	for (size_t i = 0; i < o.nrules; i++)
 		free(o.rules[i].column);
 	free(o.rules);
-	for (size_t i = 0; i < o.ncritical; i++)
-		free(o.critical[i]);
-	free(o.critical);
-	for (size_t i = 0; i < popts.ncolumns; i++)
-		free(popts.columns[i]);
-	free(popts.columns);
-	for (size_t i = 0; i < popts.nexclude; i++)
-		free(popts.exclude[i]);
-	free(popts.exclude);
+	ml_cli_free_list(o.critical, o.ncritical);
+	ml_cli_free_list(popts.columns, popts.ncolumns);
+	ml_cli_free_list(popts.exclude, popts.nexclude);
 	return ml_cli_finish(&cli, status);
 }

@@ -25,14 +25,7 @@ static void push(struct strlist *l, const char *s, size_t n)
 /* Appends the comma-separated items of s to l. */
 static void push_list(struct strlist *l, const char *s)
 {
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t n = comma ? (size_t)(comma - s) : strlen(s);
-		push(l, s, n);
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
+	ml_cli_split_list(s, &l->v, &l->n);
 }
 
 static void add_renames(struct ingest *g, const char *spec)
@@ -107,9 +100,7 @@ static void check_names(const struct ingest *g)
 
 static void free_list(struct strlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	ml_cli_free_list(l->v, l->n);
 }
 
 static void free_ingest(struct ingest *g)

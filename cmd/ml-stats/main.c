@@ -57,22 +57,6 @@ struct stats {
 	uint64_t profiles;
 };
 
-static void split_list(const char *s, char ***v, size_t *n)
-{
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-		if (!nv || !(nv[*n] = strndup(s, len)))
-			ml_usage_error("out of memory");
-		*v = nv;
-		(*n)++;
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
-}
-
 static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t len,
 		     const struct ml_place *at, struct ml_err *err)
 {
@@ -224,8 +208,8 @@ int main(int argc, char **argv)
 			format = optarg;
 			break;
 		case OPT_MERGE: merge = 1; break;
-		case OPT_COLUMNS: split_list(optarg, &st.opts.columns, &st.opts.ncolumns); break;
-		case OPT_EXCLUDE: split_list(optarg, &st.opts.exclude, &st.opts.nexclude); break;
+		case OPT_COLUMNS: ml_cli_split_list(optarg, &st.opts.columns, &st.opts.ncolumns); break;
+		case OPT_EXCLUDE: ml_cli_split_list(optarg, &st.opts.exclude, &st.opts.nexclude); break;
 		case OPT_TOP:
 			/* more values than a counter holds exactly would list nothing more */
 			st.opts.top = ml_cli_parse_count("--top", optarg);
@@ -277,19 +261,13 @@ int main(int argc, char **argv)
 		ml_warn("out of memory");
 		goto out;
 	}
-	/* a profile is records too: the dataset line and one per column */
-	for (size_t i = 0, start = 0; i < text.len; i++)
-		if (text.data[i] == '\n') {
-			if (ml_out_write(out, text.data + start, i - start) < 0 || ml_out_end_record(out) < 0)
-				break;
-			start = i + 1;
-		}
-	if (ml_out_commit(out, &err) < 0) {
+	/* a profile is records too: the dataset line and one per column; a
+	 * write error is sticky, and the commit reports it */
+	ml_out_write_lines(out, text.data, text.len);
+	if (ml_cli_commit(&cli, out, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	ml_run_output(cli.run, ml_out_path(out), ml_out_bytes(out), (int64_t)ml_out_records(out),
-		      ml_out_sha256(out));
 	if (cli.verbose)
 		fprintf(stderr, "ml-stats: %llu records, %zu columns%s\n",
 			(unsigned long long)ml_profile_records(st.p), profiled_columns(st.p),
@@ -306,11 +284,7 @@ out:
 	ml_buf_free(&text);
 	ml_profile_free(st.p);
 	ml_profile_reader_free(st.rd);
-	for (size_t i = 0; i < st.opts.ncolumns; i++)
-		free(st.opts.columns[i]);
-	for (size_t i = 0; i < st.opts.nexclude; i++)
-		free(st.opts.exclude[i]);
-	free(st.opts.columns);
-	free(st.opts.exclude);
+	ml_cli_free_list(st.opts.columns, st.opts.ncolumns);
+	ml_cli_free_list(st.opts.exclude, st.opts.nexclude);
 	return ml_cli_finish(&cli, status);
 }
