@@ -232,10 +232,7 @@ int drift_categorical(struct side *ref, struct side *cur, const struct ml_column
 		r->p_value = NAN;
 		break;
 	}
-	if (isnan(r->threshold))
-		r->threshold = method_default_threshold(r->method);
-	r->drifted = method_is_test(r->method) ? r->p_value < r->threshold
-					       : r->statistic >= r->threshold;
+	decide(r);
 
 	struct ml_buf *b = &r->detail;
 	ml_buf_printf(b, ",\"n\":{\"reference\":%.0f,\"current\":%.0f},\"statistics\":{\"chi2\":", nref, ncur);

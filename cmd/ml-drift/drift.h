@@ -88,5 +88,8 @@ const char *method_unit(enum method m);
  * (distances) or p-value < it (tests). */
 double method_default_threshold(enum method m);
 int method_is_test(enum method m);
+/* Fills in the method's default threshold if none was given, then whether
+ * the column drifted: p < threshold for tests, statistic >= it otherwise. */
+void decide(struct column_result *r);
 
 #endif

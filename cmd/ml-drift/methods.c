@@ -65,3 +65,11 @@ int method_is_test(enum method m)
 			return methods[i].test;
 	return 0;
 }
+
+void decide(struct column_result *r)
+{
+	if (isnan(r->threshold))
+		r->threshold = method_default_threshold(r->method);
+	r->drifted = method_is_test(r->method) ? r->p_value < r->threshold
+					       : r->statistic >= r->threshold;
+}

@@ -196,10 +196,7 @@ int drift_numeric(struct side *ref, struct side *cur, const struct ml_column *rc
 		r->p_value = NAN;
 		break;
 	}
-	if (isnan(r->threshold))
-		r->threshold = method_default_threshold(r->method);
-	r->drifted = method_is_test(r->method) ? r->p_value < r->threshold
-					       : r->statistic >= r->threshold;
+	decide(r);
 
 	struct ml_buf *o2 = &r->detail;
 	if (!(sd > 0) && r->method == M_WASSERSTEIN && w1 > 0)
