@@ -97,6 +97,10 @@ struct ml_profile_reader *ml_profile_reader_new(const struct ml_profile_opts *op
 int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_t len,
 			   struct ml_err *err);
 struct ml_profile *ml_profile_reader_take(struct ml_profile_reader *rd);
+/* ml_profile_reader_line, then, when a profile is complete, merges it into
+ * into: 1 when one was merged, 0 when more lines are needed, -1 with err. */
+int ml_profile_reader_merge_line(struct ml_profile_reader *rd, const char *line, size_t len,
+				 struct ml_profile *into, struct ml_err *err);
 /* 0 when the input ended between profiles, -1 with err when it ended inside
  * one (a truncated profile). */
 int ml_profile_reader_end(struct ml_profile_reader *rd, struct ml_err *err);

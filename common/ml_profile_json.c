@@ -503,6 +503,19 @@ struct ml_profile *ml_profile_reader_take(struct ml_profile_reader *rd)
 	return p;
 }
 
+int ml_profile_reader_merge_line(struct ml_profile_reader *rd, const char *line, size_t len,
+				 struct ml_profile *into, struct ml_err *err)
+{
+	int done = ml_profile_reader_line(rd, line, len, err);
+
+	if (done <= 0)
+		return done;
+	struct ml_profile *one = ml_profile_reader_take(rd);
+	int rc = ml_profile_merge(into, one, err);
+	ml_profile_free(one);
+	return rc < 0 ? -1 : 1;
+}
+
 int ml_profile_reader_end(struct ml_profile_reader *rd, struct ml_err *err)
 {
 	if (rd->p)

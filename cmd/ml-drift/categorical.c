@@ -143,14 +143,6 @@ static int gather(struct cats *c, const struct ml_cat *rcat, const struct ml_cat
 	return rc;
 }
 
-static void put_num(struct ml_buf *b, double x)
-{
-	if (isfinite(x))
-		ml_buf_printf(b, "%.10g", x);
-	else
-		ml_buf_adds(b, "null");
-}
-
 static void put_names(struct ml_buf *b, const char *key, const struct cats *c, int want_new)
 {
 	size_t listed = 0, total = 0;

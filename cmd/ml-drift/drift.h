@@ -91,5 +91,7 @@ int method_is_test(enum method m);
 /* Fills in the method's default threshold if none was given, then whether
  * the column drifted: p < threshold for tests, statistic >= it otherwise. */
 void decide(struct column_result *r);
+/* Appends x with 10 significant digits, or null when it is not finite. */
+void put_num(struct ml_buf *b, double x);
 
 #endif

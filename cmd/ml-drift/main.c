@@ -121,14 +121,6 @@ static const char *kind_of(const struct ml_column *c)
 	return str >= boo ? "string" : "boolean";
 }
 
-static void put_num(struct ml_buf *b, double x)
-{
-	if (isfinite(x))
-		ml_buf_printf(b, "%.10g", x);
-	else
-		ml_buf_adds(b, "null");
-}
-
 static double missing_rate(const struct ml_profile *p, const struct ml_column *c)
 {
 	uint64_t n = ml_profile_records(p);

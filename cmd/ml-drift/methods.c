@@ -73,3 +73,11 @@ void decide(struct column_result *r)
 	r->drifted = method_is_test(r->method) ? r->p_value < r->threshold
 					       : r->statistic >= r->threshold;
 }
+
+void put_num(struct ml_buf *b, double x)
+{
+	if (isfinite(x))
+		ml_buf_printf(b, "%.10g", x);
+	else
+		ml_buf_adds(b, "null");
+}

@@ -101,14 +101,6 @@ static double *weights_double(const struct sample *s)
 	return w;
 }
 
-static void put_num(struct ml_buf *b, double x)
-{
-	if (isfinite(x))
-		ml_buf_printf(b, "%.10g", x);
-	else
-		ml_buf_adds(b, "null");
-}
-
 int drift_numeric(struct side *ref, struct side *cur, const struct ml_column *rc,
 		  const struct ml_column *cc, const struct drift_opts *o, struct column_result *r)
 {

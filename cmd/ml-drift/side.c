@@ -148,15 +148,10 @@ int side_load(struct side *s, const char *path, const struct ml_profile_opts *op
 				rc = ml_err_sys(err, ENOMEM, "cannot hold the numbers");
 			}
 		} else {
-			int done = ml_profile_reader_line(rd, line, len, err);
-			if (done > 0) {
-				/* profiles of shards, one after another, count as one */
-				struct ml_profile *one = ml_profile_reader_take(rd);
-				rc = ml_profile_merge(s->p, one, err);
-				ml_profile_free(one);
-				records++;
-			}
-			rc = rc < 0 || done < 0 ? -1 : 0;
+			/* profiles of shards, one after another, count as one */
+			int done = ml_profile_reader_merge_line(rd, line, len, s->p, err);
+			records += done > 0;
+			rc = done < 0 ? -1 : 0;
 		}
 		if (rc < 0) {
 			ml_err_prefix(err, "%s:%llu", ml_in_name(in), (unsigned long long)ml_lines_number(lines));

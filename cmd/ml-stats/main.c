@@ -147,20 +147,13 @@ static int merge_input(struct stats *st, const char *path, struct ml_run *run, s
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		if (len == 0)
 			continue;
-		int done = ml_profile_reader_line(st->rd, line, len, err);
+		int done = ml_profile_reader_merge_line(st->rd, line, len, st->p, err);
 		if (done < 0) {
 			rc = ml_err_prefix(err, "%s:%llu", ml_in_name(in),
 					   (unsigned long long)ml_lines_number(lines));
 			break;
 		}
-		if (done) {
-			struct ml_profile *one = ml_profile_reader_take(st->rd);
-			rc = ml_profile_merge(st->p, one, err);
-			ml_profile_free(one);
-			st->profiles++;
-			if (rc < 0)
-				break;
-		}
+		st->profiles += (uint64_t)done;
 	}
 	if (got < 0)
 		rc = -1;
