@@ -36,7 +36,7 @@ CFLAGS  ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CFLAGS)
 
 BIN     = $(BUILD)/bin
-PROGRAMS = ml-ingest ml-split ml-stats ml-drift
+PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB     = $(BUILD)/libmlpipe.a

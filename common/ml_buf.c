@@ -30,21 +30,32 @@ int ml_buf_adds(struct ml_buf *b, const char *s)
 	return ml_buf_add(b, s, strlen(s));
 }
 
+int ml_buf_vprintf(struct ml_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0 || ml_buf_reserve(b, (size_t)n + 1) < 0) {
+		va_end(again);
+		return -1;
+	}
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+	va_end(again);
+	b->len += (size_t)n;
+	return 0;
+}
+
 int ml_buf_printf(struct ml_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = ml_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || ml_buf_reserve(b, (size_t)n + 1) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
 }
 
 int ml_buf_terminate(struct ml_buf *b)

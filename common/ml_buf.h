@@ -3,6 +3,7 @@
 #ifndef ML_BUF_H
 #define ML_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -18,6 +19,9 @@ int ml_buf_adds(struct ml_buf *b, const char *s);
 /* Appends printf-formatted text; returns 0 or -1. */
 int ml_buf_printf(struct ml_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same with a va_list. */
+int ml_buf_vprintf(struct ml_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Appends a NUL after the contents without counting it in len; 0 or -1. */
 int ml_buf_terminate(struct ml_buf *b);
 /* Frees the storage and empties the buffer. */

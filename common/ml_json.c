@@ -1,6 +1,9 @@
 #include "ml_json.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -572,4 +575,18 @@ const char *ml_json_type_name(enum ml_json_type t)
 	case ML_JSON_OBJECT: return "object";
 	}
 	return "unknown";
+}
+
+int ml_json_put_double(struct ml_buf *out, double x)
+{
+	char s[32];
+
+	if (!isfinite(x))
+		return ml_buf_adds(out, "null");
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, sizeof s, "%.*g", prec, x);
+		if (strtod(s, NULL) == x)
+			break;
+	}
+	return ml_buf_adds(out, s);
 }

@@ -64,6 +64,9 @@ int ml_json_quote_lossy(struct ml_buf *out, const char *s, size_t n);
 /* Appends the scanned value s[0..n) with whitespace between tokens removed,
  * so a pretty-printed value fits on one line; 0 or -1. */
 int ml_json_minify(struct ml_buf *out, const char *s, size_t n);
+/* Appends x as the shortest decimal that reads back as the same double, or
+ * null when x is not finite (JSON has no infinities); 0 or -1 (memory). */
+int ml_json_put_double(struct ml_buf *out, double x);
 /* Name of a type ("null", "boolean", "number", "string", "array", "object"). */
 const char *ml_json_type_name(enum ml_json_type t);
 

@@ -244,6 +244,7 @@ static int fold_numbers(struct ml_column *c, const double *v, size_t n)
 			blk.max = x;
 		blk.zeros += x == 0;
 		blk.negatives += x < 0;
+		blk.integers += x == floor(x);
 		ml_kll_add(sk, x);
 	}
 	/* moments about a shift, the column's first value: deviations from it
@@ -389,6 +390,8 @@ void ml_numstats_merge(struct ml_numstats *a, const struct ml_numstats *b)
 	}
 	a->zeros += b->zeros;
 	a->negatives += b->negatives;
+	a->integers += b->integers;
+	a->integers_unknown |= b->integers_unknown;
 	a->nonfinite += b->nonfinite;
 }
 

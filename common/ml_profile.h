@@ -33,6 +33,8 @@ struct ml_numstats {
 	double shift, mean_s;	/* the mean is shift + mean_s, kept apart for precision */
 	double min, max, sum, sum_c;	/* sum_c: Neumaier's compensation */
 	uint64_t zeros, negatives, nonfinite;
+	uint64_t integers;	/* finite numbers with an integral value */
+	int integers_unknown;	/* read from a profile that did not count them */
 	struct ml_kll *sketch;
 };
 
@@ -105,5 +107,8 @@ int ml_profile_reader_merge_line(struct ml_profile_reader *rd, const char *line,
  * one (a truncated profile). */
 int ml_profile_reader_end(struct ml_profile_reader *rd, struct ml_err *err);
 void ml_profile_reader_free(struct ml_profile_reader *rd);
+/* Whether line is the first line of a profile (its "format" names one),
+ * which tells a profile from records; r and tmp are scratch. */
+int ml_profile_is_first_line(struct ml_rec *r, const char *line, size_t len, struct ml_buf *tmp);
 
 #endif

@@ -16,18 +16,7 @@ static const char *const quantile_name[] = {"p1", "p5", "p25", "p50", "p75", "p9
  * finite (JSON has no infinities). */
 static void put_double(struct ml_buf *b, double x)
 {
-	char s[32];
-
-	if (!isfinite(x)) {
-		ml_buf_adds(b, "null");
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(s, sizeof s, "%.*g", prec, x);
-		if (strtod(s, NULL) == x)
-			break;
-	}
-	ml_buf_adds(b, s);
+	ml_json_put_double(b, x);
 }
 
 static void put_u64(struct ml_buf *b, uint64_t v)
@@ -90,6 +79,10 @@ static void put_numbers(struct ml_buf *b, const struct ml_numstats *s, size_t bi
 	put_u64(b, s->negatives);
 	ml_buf_adds(b, ",\"nonfinite\":");
 	put_u64(b, s->nonfinite);
+	if (!s->integers_unknown) {
+		ml_buf_adds(b, ",\"integers\":");
+		put_u64(b, s->integers);
+	}
 	if (s->count && s->sketch) {
 		ml_buf_adds(b, ",\"quantiles\":{");
 		for (size_t q = 0; q < sizeof quantile_at / sizeof *quantile_at; q++) {
@@ -328,6 +321,12 @@ static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
 	    get_double(num, "min", INFINITY, &s->min) < 0 || get_double(num, "max", -INFINITY, &s->max) < 0 ||
 	    get_double(num, "sum", 0, &s->sum) < 0 || get_double(num, "sum_c", 0, &s->sum_c) < 0)
 		return bad(err, "column '%s': \"number\" lacks a count or a moment", c->name);
+	/* profiles written before integers were counted do not say */
+	jv integers = jv_object_get(jv_copy(num), jv_string("integers"));
+	s->integers_unknown = jv_get_kind(integers) == JV_KIND_INVALID;
+	jv_free(integers);
+	if (!s->integers_unknown && get_u64(num, "integers", &s->integers) < 0)
+		return bad(err, "column '%s': \"integers\" is not a count", c->name);
 	/* sum was written with its compensation added in */
 	s->sum -= s->sum_c;
 	/* the mean about the shift keeps merges exact for large values */
@@ -522,4 +521,18 @@ int ml_profile_reader_end(struct ml_profile_reader *rd, struct ml_err *err)
 		return ml_err_set(err, ML_ERR_DATA, "the profile ends %llu column line%s early (truncated?)",
 				  (unsigned long long)rd->expect, rd->expect == 1 ? "" : "s");
 	return 0;
+}
+
+/* Whether a line is the first line of a profile. */
+int ml_profile_is_first_line(struct ml_rec *r, const char *line, size_t len, struct ml_buf *tmp)
+{
+	struct ml_err ignored;
+	ssize_t i;
+
+	if (ml_rec_parse(r, line, len, &ignored) < 0 || (i = ml_rec_find(r, "format", 6)) < 0 ||
+	    ml_rec_type(r, (size_t)i) != ML_JSON_STRING)
+		return 0;
+	ml_buf_reset(tmp);
+	return ml_rec_string(r, (size_t)i, tmp) == 0 && tmp->len == strlen(ML_PROFILE_FORMAT) &&
+	       memcmp(tmp->data, ML_PROFILE_FORMAT, tmp->len) == 0;
 }

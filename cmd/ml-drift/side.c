@@ -91,20 +91,6 @@ static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *k
 	return 0;
 }
 
-/* Whether a line is the first line of a profile. */
-static int is_profile_line(struct ml_rec *r, const char *line, size_t len, struct ml_buf *tmp)
-{
-	struct ml_err ignored;
-	ssize_t i;
-
-	if (ml_rec_parse(r, line, len, &ignored) < 0 || (i = ml_rec_find(r, "format", 6)) < 0 ||
-	    ml_rec_type(r, (size_t)i) != ML_JSON_STRING)
-		return 0;
-	ml_buf_reset(tmp);
-	return ml_rec_string(r, (size_t)i, tmp) == 0 && tmp->len == strlen(ML_PROFILE_FORMAT) &&
-	       memcmp(tmp->data, ML_PROFILE_FORMAT, tmp->len) == 0;
-}
-
 int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
 	      struct ml_cli *cli, struct ml_err *err)
 {
@@ -133,7 +119,7 @@ int side_load(struct side *s, const char *path, const struct ml_profile_opts *op
 			continue;
 		if (!decided) {
 			decided = 1;
-			s->raw = !is_profile_line(r, line, len, &tmp);
+			s->raw = !ml_profile_is_first_line(r, line, len, &tmp);
 			if (!s->raw && !(rd = ml_profile_reader_new(opts))) {
 				rc = ml_err_sys(err, ENOMEM, "%s", path);
 				break;
