@@ -40,6 +40,7 @@ struct ml_check {
 	uint64_t *gen_of;		/* per field: the record it was last seen in */
 	size_t *at;			/* per field: its index in that record */
 	uint64_t gen;
+	size_t nextra;			/* fields of the record not in the schema */
 	char **files;
 	size_t nfiles;
 	const char *last_file;
@@ -443,6 +444,34 @@ static void check_value(struct ml_check *c, size_t fi, const struct ml_rec *r, s
 	}
 }
 
+/* Breaks rule extra_fields when field i of r is not in the schema. */
+static int extra_field(struct ml_check *c, const struct ml_rec *r, size_t i,
+		       const struct ml_place *at)
+{
+	size_t klen, vlen, off = c->arena.len;
+	int escaped;
+	const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
+
+	if (escaped) {
+		ml_buf_reset(&c->key);
+		if (ml_rec_key(r, i, &c->key) < 0)
+			return -1;
+		key = c->key.data ? c->key.data : "";
+		klen = c->key.len;
+	}
+	if (ml_schema_find(c->s, key, klen) >= 0)
+		return 0;
+	const char *v = ml_rec_value_raw(r, i, &vlen);
+	if (ml_buf_add(&c->arena, key, klen) < 0 || ml_buf_addc(&c->arena, '\0') < 0)
+		return -1;
+	violate(c, c->extra_rule, at, v, vlen, "not in the schema");
+	if (c->oom)
+		return -1;
+	c->pend[c->npend - 1].field_off = off;
+	c->pend[c->npend - 1].field_len = klen;
+	return 0;
+}
+
 /* Builds the public violations of the record from the pending ones. */
 static ssize_t publish(struct ml_check *c, struct ml_err *err)
 {
@@ -484,6 +513,7 @@ ssize_t ml_check_record(struct ml_check *c, const struct ml_rec *r, const char *
 	c->wellformed++;
 	c->gen++;
 	c->npend = 0;
+	c->nextra = 0;
 	ml_buf_reset(&c->arena);
 	for (size_t i = 0; i < nf; i++) {
 		size_t klen;
@@ -501,15 +531,7 @@ ssize_t ml_check_record(struct ml_check *c, const struct ml_rec *r, const char *
 			c->gen_of[fi] = c->gen;
 			c->at[fi] = i;
 		} else if (c->extra_rule != NO_RULE) {
-			size_t off = c->arena.len, vlen;
-			const char *v = ml_rec_value_raw(r, i, &vlen);
-			if (ml_buf_add(&c->arena, key, klen) < 0 || ml_buf_addc(&c->arena, '\0') < 0)
-				c->oom = 1;
-			violate(c, c->extra_rule, at, v, vlen, "not in the schema");
-			if (!c->oom) {
-				c->pend[c->npend - 1].field_off = off;
-				c->pend[c->npend - 1].field_len = klen;
-			}
+			c->nextra++;
 		}
 	}
 	for (size_t fi = 0; fi < s->nfields; fi++) {
@@ -537,6 +559,10 @@ ssize_t ml_check_record(struct ml_check *c, const struct ml_rec *r, const char *
 		}
 		check_value(c, fi, r, i, at);
 	}
+	/* fields the schema does not list, after the listed ones' rules */
+	for (size_t i = 0; c->nextra && i < nf; i++)
+		if (extra_field(c, r, i, at) < 0)
+			return ml_err_set(err, ML_ERR_IO, "out of memory");
 	for (size_t e = 0; e < s->nexpectations; e++) {
 		int rc = ml_jq_test(s->expectations[e], r, line, len, &c->why, err);
 		if (rc < 0)

@@ -230,10 +230,14 @@ static void on_jq_message(void *data, jv msg)
 {
 	struct ml_buf *b = data;
 
+	/* one line: a message names the file and place before this text */
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
 		if (b->len)
 			ml_buf_adds(b, "; ");
-		ml_buf_adds(b, jv_string_value(msg));
+		for (const char *p = jv_string_value(msg); *p; p++)
+			ml_buf_addc(b, *p == '\n' ? ' ' : *p);
+		while (b->len && b->data[b->len - 1] == ' ')
+			b->len--;
 	}
 	jv_free(msg);
 }

@@ -471,8 +471,10 @@ struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *e
 	doc = jv_parse_sized(text, (int)len);
 	if (!jv_is_valid(doc)) {
 		jv msg = jv_invalid_get_msg(doc);
-		ml_err_set(err, ML_ERR_DATA, "not JSON: %s",
-			   jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "no text");
+		const char *why = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "no text";
+		/* libjq quotes the whole document after its reason: keep the reason */
+		const char *cut = strstr(why, " (while parsing");
+		ml_err_set(err, ML_ERR_DATA, "not JSON: %.*s", cut ? (int)(cut - why) : (int)strlen(why), why);
 		jv_free(msg);
 		ml_schema_free(s);
 		return NULL;

@@ -5,6 +5,7 @@
 
 #include "ml_cli.h"
 #include "ml_each.h"
+#include "ml_json.h"
 #include "ml_out.h"
 #include "ml_schema.h"
 #include "validate.h"
@@ -243,7 +244,8 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	if (status == ML_EXIT_FAIL || cli.verbose)
+	/* quiet when all is well (cron mails whatever is printed) */
+	if ((status == ML_EXIT_FAIL && !report_path) || cli.verbose)
 		report_summary(v.check, &verdict);
 out:
 	if (v.check) {
@@ -255,6 +257,14 @@ out:
 	}
 	if (schema_path)
 		ml_run_param(cli.run, "schema", schema_path);
+	if (schema && schema->sha256[0])
+		ml_run_param(cli.run, "schema_sha256", schema->sha256);
+	if (!infer) {
+		ml_buf_reset(&text);
+		ml_json_put_double(&text, verdict.max_invalid);
+		ml_buf_terminate(&text);
+		ml_run_param_json(cli.run, "max_invalid", text.data);
+	}
 	ml_run_param(cli.run, "mode", infer ? "infer" : "check");
 	ml_out_free(v.out);
 	ml_out_free(v.reject);

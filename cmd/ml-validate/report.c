@@ -245,8 +245,10 @@ void report_summary(const struct ml_check *c, const struct verdict *v)
 			k->field ? " of " : "", k->field ? k->field->name : "");
 		switch (k->kind) {
 		case ML_CONSTRAINT_RECORDS_MIN:
+			fprintf(stderr, "%.0f %s %.0f", k->measured, k->passed ? ">=" : "<", k->limit);
+			break;
 		case ML_CONSTRAINT_RECORDS_MAX:
-			fprintf(stderr, "%.0f records, limit %.0f", k->measured, k->limit);
+			fprintf(stderr, "%.0f %s %.0f", k->measured, k->passed ? "<=" : ">", k->limit);
 			break;
 		case ML_CONSTRAINT_MAX_MISSING:
 			fprintf(stderr, "%.4g%% missing, limit %.4g%%", 100 * k->measured, 100 * k->limit);

@@ -17,6 +17,7 @@ setup() {
 	assert_line ml-split.1
 	assert_line ml-stats.1
 	assert_line ml-drift.1
+	assert_line ml-validate.1
 	assert_line mlpipe.7
 }
 
@@ -62,7 +63,7 @@ setup() {
 @test "the overview names the planned programs as planned" {
 	local p text
 	text=$(mandoc -T ascii "$ROOT/man/mlpipe.7" | col -b)
-	for p in ml-validate ml-train ml-predict ml-eval ml-promote ml-log ml-report; do
+	for p in ml-train ml-predict ml-eval ml-promote ml-log ml-report; do
 		grep -qE "^[[:space:]]+$p[[:space:]]+\(planned\)" <<<"$text" || fail "mlpipe(7) does not list $p as planned"
 	done
 }
