@@ -1,8 +1,9 @@
 #!/bin/sh
 # make demo: the head of a continuous-training pipeline on generated data.
 # Ingest a compressed batch (bad rows kept aside), split it reproducibly,
-# show the lineage the run log recorded, profile the training data, and
-# check two later batches for drift, as a cron job would.
+# show the lineage the run log recorded, profile the training data, infer a
+# schema from it and hold later batches to it, and check two later batches
+# for drift, as a cron job would.
 set -eu
 cd "$(dirname "$0")/.."
 PATH=$PWD/bin:$PATH
@@ -45,14 +46,31 @@ say "5. ml-stats: the training data's profile, what a model will have learned fr
 ml-stats "$demo/train.ndjson" > "$demo/train.profile"
 ml-stats -f text "$demo/train.ndjson" | sed 's/^/   /'
 
-say "6. ml-drift: a normal batch against the training profile (exit 0: no drift)"
+say "6. ml-validate: a schema inferred from the training profile (ranges widened by 10%)"
+ml-validate --infer --margin 0.1 "$demo/train.profile" > "$demo/inferred.json"
+# edited as a person would: ids grow from batch to batch, so no range for them
+jq '.fields.id |= del(.min, .max) | .records = {min: 1000}' "$demo/inferred.json" > "$demo/schema.json"
+jq -c '.fields | to_entries[1:4][] | {(.key): .value}' "$demo/schema.json" | sed 's/^/   /'
+echo "   ..."
 /usr/bin/python3 examples/gen-loans.py --batch 2 --rows 5000 | ml-ingest --format csv > "$demo/batch2.ndjson"
+ml-validate -s "$demo/schema.json" "$demo/batch2.ndjson" > /dev/null && echo "   batch 2 holds to it: exit 0"
+# a batch where an upstream change wrote negative ages and a new purpose
+jq -c 'if .id % 40 == 0 then .age = -1 elif .id % 45 == 0 then .purpose = "crypto" else . end' \
+	"$demo/batch2.ndjson" > "$demo/batch2-bad.ndjson"
+ml-validate -s "$demo/schema.json" --reject "$demo/invalid.ndjson" "$demo/batch2-bad.ndjson" \
+	> /dev/null 2> "$demo/validate.txt" && status=0 || status=$?
+sed 's/^/   /' "$demo/validate.txt"
+echo "   first invalid record, with why:"
+head -n 1 "$demo/invalid.ndjson" | jq -c '{line, errors: [.errors[] | {field, rule, message}]}' | sed 's/^/   /'
+[ "$status" -eq 1 ] && echo "   -> exit 1: the pipeline stops here; nothing bad reaches training"
+
+say "7. ml-drift: a normal batch against the training profile (exit 0: no drift)"
 # ids differ from batch to batch by design: they are no feature
 ml-drift --exclude id -f text -o "$demo/drift2.txt" "$demo/train.profile" "$demo/batch2.ndjson" && status=0 || status=$?
 tail -n 1 "$demo/drift2.txt" | sed 's/^/   /'
 [ "$status" -eq 0 ] && echo "   -> exit 0: nothing to do"
 
-say "7. ml-drift: a batch whose applicants changed (exit 1: drift, time to retrain)"
+say "8. ml-drift: a batch whose applicants changed (exit 1: drift, time to retrain)"
 /usr/bin/python3 examples/gen-loans.py --batch 3 --rows 5000 --drift | ml-ingest --format csv > "$demo/batch3.ndjson"
 # income and loan amount drive the default risk: a change there alone is drift
 ml-drift --exclude id --critical income,loan_amount -o "$demo/drift3.ndjson" \
