@@ -43,7 +43,6 @@ struct ml_check {
 	size_t nextra;			/* fields of the record not in the schema */
 	char **files;
 	size_t nfiles;
-	const char *last_file;
 	uint64_t records, wellformed, invalid, malformed;
 	struct pending *pend;
 	size_t npend, pend_cap;
@@ -193,7 +192,8 @@ void ml_check_free(struct ml_check *c)
 /* The index of the file of place at, interned. */
 static size_t file_of(struct ml_check *c, const struct ml_place *at)
 {
-	if (c->nfiles && (at->file == c->last_file || !strcmp(at->file, c->files[c->nfiles - 1])))
+	/* the caller may keep each name in the same buffer: compare texts */
+	if (c->nfiles && !strcmp(at->file, c->files[c->nfiles - 1]))
 		return c->nfiles - 1;
 	char **v = realloc(c->files, (c->nfiles + 1) * sizeof *v);
 	char *name = strdup(at->file);
@@ -206,7 +206,6 @@ static size_t file_of(struct ml_check *c, const struct ml_place *at)
 	}
 	c->files = v;
 	c->files[c->nfiles++] = name;
-	c->last_file = at->file;
 	return c->nfiles - 1;
 }
 

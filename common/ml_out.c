@@ -414,3 +414,8 @@ void ml_out_no_hash(struct ml_out *o)
 		o->hash = NULL;
 	}
 }
+
+int ml_out_error(const struct ml_out *o, struct ml_err *err)
+{
+	return ml_err_sys(err, ml_out_errno(o), "cannot write '%s'", ml_out_name(o));
+}

@@ -50,6 +50,9 @@ const char *ml_out_sha256(const struct ml_out *o);
 void ml_out_no_hash(struct ml_out *o);
 /* The errno of the first failed write, or 0. */
 int ml_out_errno(const struct ml_out *o);
+/* Fills err with "cannot write 'NAME': reason" for the first failed write
+ * (ML_ERR_PIPE when the reader went away); returns -1. */
+int ml_out_error(const struct ml_out *o, struct ml_err *err);
 
 /* Removes every temporary file not yet committed.  Async-signal-safe: the
  * CLI layer calls it from its SIGINT/SIGTERM handler. */

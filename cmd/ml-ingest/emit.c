@@ -24,7 +24,7 @@ void emit_set_place(struct ingest *g)
 
 int emit_write_error(struct ml_out *o, struct ml_err *err)
 {
-	return ml_err_sys(err, ml_out_errno(o), "cannot write '%s'", ml_out_name(o));
+	return ml_out_error(o, err);
 }
 
 const char *renamed(const struct ingest *g, const char *name, size_t n, size_t *outlen)

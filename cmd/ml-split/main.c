@@ -256,7 +256,7 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 	}
 	if (rc < 0) {
 		struct ml_out *o = s->tag ? s->tagged : p->out;
-		return ml_err_sys(err, ml_out_errno(o), "cannot write '%s'", ml_out_name(o));
+		return ml_out_error(o, err);
 	}
 	return 0;
 }

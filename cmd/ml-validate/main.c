@@ -72,12 +72,12 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 	if (n < 0)
 		return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
 	if (n == 0) {
-		ml_out_write(v->out, line, len);
-		return ml_out_end_record(v->out) < 0 ? -1 : 0;
+		if (ml_out_write(v->out, line, len) < 0 || ml_out_end_record(v->out) < 0)
+			return ml_out_error(v->out, err);
+		return 0;
 	}
-	/* write errors are sticky: the commit at the end reports them */
-	if (v->reject)
-		reject_record(v->reject, v->check, (size_t)n, at, line, len);
+	if (v->reject && reject_record(v->reject, v->check, (size_t)n, at, line, len) < 0)
+		return ml_out_error(v->reject, err);
 	return 0;
 }
 
@@ -88,7 +88,8 @@ static int on_malformed(void *ctx, const char *line, size_t len, const struct ml
 
 	if (ml_check_malformed(v->check, at, why) < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	reject_malformed(v->reject, at, why, line, len);
+	if (reject_malformed(v->reject, at, why, line, len) < 0)
+		return ml_out_error(v->reject, err);
 	return 0;
 }
 
@@ -195,7 +196,6 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	ml_run_input(cli.run, schema_path, schema->bytes, -1, schema->sha256[0] ? schema->sha256 : NULL);
 	if (!(v.check = ml_check_new(schema))) {
 		ml_warn("out of memory");
 		status = ML_EXIT_TROUBLE;

@@ -15,7 +15,7 @@ static void put_place_head(struct ml_buf *b, const struct ml_place *at)
 
 /* A reject line is built in a buffer, so a failed write never leaves half
  * a line: ml_out's error is sticky and the commit reports it. */
-static struct ml_buf line_buf;
+static struct ml_buf line_buf, tmp_buf;
 
 int reject_record(struct ml_out *o, const struct ml_check *c, size_t nviolations,
 		  const struct ml_place *at, const char *line, size_t len)
@@ -62,8 +62,16 @@ int reject_malformed(struct ml_out *o, const struct ml_place *at, const char *wh
 	struct ml_buf *b = &line_buf;
 
 	ml_buf_reset(b);
+	ml_buf_reset(&tmp_buf);
 	put_place_head(b, at);
 	ml_buf_adds(b, "{\"rule\":\"malformed\",\"message\":");
+	/* a line that is JSON but not an object is as unusable as broken JSON */
+	if (strncmp(why, "malformed JSON", 14) != 0) {
+		ml_buf_adds(&tmp_buf, "malformed JSON: ");
+		ml_buf_adds(&tmp_buf, why);
+		ml_buf_terminate(&tmp_buf);
+		why = tmp_buf.data;
+	}
 	ml_json_quote_lossy(b, why, strlen(why));
 	ml_buf_adds(b, "}],\"text\":");
 	ml_json_quote_lossy(b, line, len);
@@ -219,7 +227,7 @@ void report_summary(const struct ml_check *c, const struct verdict *v)
 {
 	uint64_t records = ml_check_records(c), invalid = ml_check_invalid(c);
 
-	fprintf(stderr, "ml-validate: %llu records: %llu valid, %llu invalid (%.4g%%, allowed %.4g%%)\n",
+	fprintf(stderr, "ml-validate: %llu records: %llu valid, %llu invalid (%.1f%%, allowed %g%%)\n",
 		(unsigned long long)records, (unsigned long long)(records - invalid),
 		(unsigned long long)invalid, 100 * v->invalid_share, 100 * v->max_invalid);
 	for (size_t i = 0; i < ml_check_nrules(c); i++) {
@@ -268,4 +276,5 @@ void report_summary(const struct ml_check *c, const struct verdict *v)
 void reject_free(void)
 {
 	ml_buf_free(&line_buf);
+	ml_buf_free(&tmp_buf);
 }

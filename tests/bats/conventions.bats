@@ -7,7 +7,11 @@
 
 load helper
 
-PROGRAMS=(ml-ingest ml-split ml-stats)
+PROGRAMS=(ml-ingest ml-split ml-stats ml-validate)
+
+# ml-validate checks against a schema that lets every record pass (a file
+# outside the test directory, which some tests list).
+ANY_SCHEMA=$BATS_TEST_DIRNAME/fixtures/validate/any.schema.json
 
 # filter_args PROG: arguments that make PROG copy its input records to stdout.
 filter_args() {
@@ -15,6 +19,7 @@ filter_args() {
 	ml-split) echo "--ratio all=1 -o all=-" ;;
 	ml-stats) echo "-f ndjson" ;;
 	ml-ingest) echo "--format ndjson" ;;
+	ml-validate) echo "-s $ANY_SCHEMA" ;;
 	*) echo "conventions.bats: no filter_args for $1" >&2; return 1 ;;
 	esac
 }
@@ -25,6 +30,7 @@ file_args() {
 	ml-split) echo "--ratio all=1 --tag part -o $2" ;;
 	ml-stats) echo "-f ndjson -o $2" ;;
 	ml-ingest) echo "--format ndjson -o $2" ;;
+	ml-validate) echo "-s $ANY_SCHEMA -o $2" ;;
 	*) echo "conventions.bats: no file_args for $1" >&2; return 1 ;;
 	esac
 }
