@@ -21,6 +21,10 @@ CSTD    = -std=c11 -D_GNU_SOURCE -pthread
 OPT     ?= -O2 -g
 CPPFLAGS += -Icommon
 LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm -pthread
+# the learning libraries, only for the programs that learn or score
+MODEL_LIBS = -llinear -lxgboost
+LDLIBS_ml-train = $(MODEL_LIBS)
+LDLIBS_ml-predict = $(MODEL_LIBS)
 
 ifeq ($(SANITIZE),1)
 BUILD   = build/san
@@ -36,7 +40,7 @@ CFLAGS  ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CFLAGS)
 
 BIN     = $(BUILD)/bin
-PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift
+PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB     = $(BUILD)/libmlpipe.a
@@ -46,7 +50,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the build, the tests and the benchmarks need.
 DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
-	mandoc zsh fish
+	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn
 
 ifeq ($(SANITIZE),1)
 all: $(PROGRAMS:%=$(BIN)/%)
@@ -69,11 +73,11 @@ $(LIB): $(COMMON_OBJ)
 .SECONDEXPANSION:
 $(BIN)/%: $$(addprefix $(BUILD)/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) $(LDLIBS_$*)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MODEL_LIBS)
 
 deps:
 	@missing=; for p in $(DEPS_PKGS); do \
@@ -98,6 +102,7 @@ demo: deps all
 bench: all
 	@sh bench/run.sh
 	@sh bench/stats.sh
+	@sh bench/validate.sh
 
 install: all
 	install -d $(BINDIR_INSTALL) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)

@@ -1,0 +1,81 @@
+/* ml-train's parts: the training table (table.c), the design matrix and
+ * the classes (design.c), cross-validation and the grid (search.c), and the
+ * bundle it writes (bundle_out.c). */
+#ifndef TRAIN_H
+#define TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ml_cli.h"
+#include "ml_each.h"
+#include "ml_encode.h"
+#include "ml_model.h"
+#include "ml_profile.h"
+
+/* A column of the training data, one 4-byte cell per record: a float
+ * (numbers, booleans as 0/1, NaN when missing) or a string's code in the
+ * column's dictionary (UINT32_MAX when missing). */
+enum tcol_kind { TCOL_UNKNOWN, TCOL_NUMBER, TCOL_BOOLEAN, TCOL_STRING };
+
+struct tcol {
+	char *name;
+	size_t name_len;
+	enum tcol_kind kind;
+	uint32_t *cell;
+	/* strings: the dictionary */
+	char **strs;
+	size_t *lens;
+	uint32_t nstrs, strcap;
+	uint32_t *slots;	/* open addressing: code + 1 */
+	size_t nslots;
+	int used;		/* a feature, the target or the weight */
+};
+
+struct table {
+	struct tcol **cols;
+	size_t ncols, colcap;
+	size_t *lookup;		/* open addressing over names: column + 1 */
+	size_t nlookup;
+	size_t nrows, rowcap;
+	const char *target, *weight;
+	double *y;		/* the target as read (numbers, booleans 0/1) */
+	double *w;
+	char **only;		/* --features */
+	size_t nonly;
+	char **exclude;
+	size_t nexclude;
+	struct ml_buf scratch;
+};
+
+/* Adds one record; err says which field and why when it cannot. */
+int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err);
+/* The column named name, or NULL. */
+struct tcol *table_find(const struct table *t, const char *name);
+void table_free(struct table *t);
+
+/* What design.c makes of the table. */
+struct design {
+	enum ml_task task;
+	struct ml_encoding enc;
+	float *x;		/* nrows x enc.ncols */
+	double *y;		/* class index or value */
+	size_t nclass;
+	struct ml_buf classes;	/* the class labels, a JSON array */
+	char **class_raw;	/* each label as raw JSON */
+};
+
+/* Decides the task (forced when task >= 0) and the classes from the target,
+ * the features and their encoding from the profile, and fills the matrix. */
+int design_build(struct design *d, struct table *t, const struct ml_profile *p, int task,
+		 int standardize, size_t max_categories, struct ml_err *err);
+void design_free(struct design *d);
+
+/* The metrics of predictions pred (per row: 1 value, or nclass
+ * probabilities) as a JSON object appended to json, and the task's main
+ * metric (roc_auc, accuracy, r2: higher is better). */
+int score(enum ml_task t, size_t nclass, const double *y, const double *pred, const double *w,
+	  size_t n, struct ml_buf *json, double *main_metric, struct ml_err *err);
+const char *score_main_name(enum ml_task t);
+
+#endif
