@@ -7,6 +7,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "ml_bundle.h"
 #include "ml_in.h"
 #include "ml_json.h"
 #include "ml_schema.h"
@@ -490,6 +491,28 @@ struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *e
 	return s;
 }
 
+/* A model bundle stands for the schema of its training data. */
+static struct ml_schema *load_from_bundle(const char *path, struct ml_err *err)
+{
+	struct ml_bundle *b = ml_bundle_read(path, err);
+	struct ml_schema *s = NULL;
+	const char *text;
+	size_t len;
+
+	if (!b)
+		return NULL;
+	if (!(text = ml_bundle_member(b, "schema.json", &len)))
+		ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no schema", path);
+	else if (!(s = ml_schema_parse(text, len, err)))
+		ml_err_prefix(err, "%s(schema.json)", path);
+	else {
+		s->bytes = len;
+		snprintf(s->sha256, sizeof s->sha256, "%s", ml_bundle_sha256(b));
+	}
+	ml_bundle_free(b);
+	return s;
+}
+
 struct ml_schema *ml_schema_load(const char *path, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
@@ -497,6 +520,10 @@ struct ml_schema *ml_schema_load(const char *path, struct ml_err *err)
 	struct ml_schema *s = NULL;
 	ssize_t got;
 
+	if (strcmp(path, "-") && ml_bundle_is_bundle(path)) {
+		ml_in_close(in);
+		return load_from_bundle(path, err);
+	}
 	if (!in)
 		return NULL;
 	do {

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "drift.h"
+#include "ml_bundle.h"
 #include "ml_cli.h"
 #include "ml_in.h"
 #include "ml_json.h"
@@ -91,9 +92,49 @@ static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *k
 	return 0;
 }
 
+/* A model bundle's side is the profile of its training data. */
+static int load_bundle(struct side *s, const char *path, const struct ml_profile_opts *opts,
+		       struct ml_cli *cli, struct ml_err *err)
+{
+	struct ml_bundle *b = ml_bundle_read(path, err);
+	struct ml_profile_reader *rd = NULL;
+	size_t len;
+	const char *text, *end, *line;
+	uint64_t profiles = 0;
+	int rc = 0;
+
+	if (!b)
+		return -1;
+	s->path = path;
+	if (!(text = ml_bundle_member(b, "profile.ndjson", &len))) {
+		ml_bundle_free(b);
+		return ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no training profile", path);
+	}
+	if (!(s->p = ml_profile_new(opts)) || !(rd = ml_profile_reader_new(opts)))
+		rc = ml_err_sys(err, ENOMEM, "%s", path);
+	for (line = text, end = text + len; rc == 0 && line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+		int done = n ? ml_profile_reader_merge_line(rd, line, n, s->p, err) : 0;
+		if (done < 0)
+			rc = ml_err_prefix(err, "%s(profile.ndjson)", path);
+		profiles += done > 0;
+		line += n + 1;
+	}
+	if (rc == 0 && ml_profile_reader_end(rd, err) < 0)
+		rc = ml_err_prefix(err, "%s(profile.ndjson)", path);
+	ml_run_input(cli->run, path, 0, (int64_t)profiles, ml_bundle_sha256(b));
+	ml_profile_reader_free(rd);
+	ml_bundle_free(b);
+	return rc;
+}
+
 int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
 	      struct ml_cli *cli, struct ml_err *err)
 {
+	if (strcmp(path, "-") && ml_bundle_is_bundle(path))
+		return load_bundle(s, path, opts, cli, err);
+
 	struct ml_run *run = cli->run;
 	struct ml_in *in = ml_in_open(path, err);
 	struct ml_lines *lines = NULL;

@@ -1057,3 +1057,26 @@ PY
 	run jq -r 'select(.column == "x") | "\(.drifted) \(.statistics.ks_sketch_error) \(.p_value > 0.05)"' out.ndjson
 	assert_output "false 0.01 true"
 }
+
+@test "a model bundle is a side: the profile of the data it was trained on" {
+	/usr/bin/python3 - <<'PY'
+import json, random
+r = random.Random(7)
+with open("train.ndjson", "w") as f:
+    for i in range(2000):
+        f.write(json.dumps({"x": r.gauss(0, 1), "c": r.choice("abc"), "y": r.gauss(0, 1)}) + "\n")
+with open("moved.ndjson", "w") as f:
+    for i in range(2000):
+        f.write(json.dumps({"x": r.gauss(1.5, 1), "c": r.choice("abc")}) + "\n")
+PY
+	ml-train --target y --algo linear -o model.bundle train.ndjson
+	ml-stats train.ndjson >train.profile
+	# the same verdicts and statistics as with the training profile itself
+	run ml-drift -o by-bundle.ndjson model.bundle moved.ndjson
+	assert_failure 1
+	run ml-drift -o by-profile.ndjson train.profile moved.ndjson
+	assert_failure 1
+	assert_equal "$(jq -c 'select(.kind == "column") | [.column, .statistic, .drifted]' by-bundle.ndjson)" \
+		"$(jq -c 'select(.kind == "column") | [.column, .statistic, .drifted]' by-profile.ndjson)"
+	assert_equal "$(jq -r 'select(.column == "x") | .drifted' by-bundle.ndjson)" true
+}

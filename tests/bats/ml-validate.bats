@@ -963,3 +963,36 @@ assert_passed_from() {
 	ml-validate --infer <in.ndjson >again.json
 	assert_bytes_equal stdout.json again.json
 }
+
+@test "a model bundle stands for the schema of its training data: serving data is checked against it" {
+	gen_records 300 >train.ndjson
+	ml-train --target x --algo linear -o model.bundle train.ndjson
+	run --separate-stderr ml-validate -s model.bundle --report rep.ndjson train.ndjson
+	assert_success
+	assert_equal "$(head -1 rep.ndjson | jq -r .schema)" "sha256:$(sha256sum model.bundle | cut -c1-64)"
+	# a value the training data never had breaks the inferred range
+	printf '%s\n' '{"id":5,"x":99999,"s":"r5"}' >serving.ndjson
+	run --separate-stderr ml-validate -s model.bundle serving.ndjson
+	assert_failure 1
+	assert_regex "$stderr" 'x\.max: 1'
+}
+
+@test "a corrupt bundle given as the schema is refused, naming the member" {
+	gen_records 100 >train.ndjson
+	ml-train --target x --algo linear -o model.bundle train.ndjson
+	/usr/bin/python3 - <<'PY'
+import tarfile, io
+src = tarfile.open("model.bundle")
+out = tarfile.open("bad.bundle", "w", format=tarfile.USTAR_FORMAT)
+for m in src.getmembers():
+    data = src.extractfile(m).read()
+    if m.name == "schema.json":
+        data = data.replace(b"true", b"fals", 1)
+    m.size = len(data)
+    out.addfile(m, io.BytesIO(data))
+out.close()
+PY
+	run --separate-stderr ml-validate -s bad.bundle train.ndjson
+	assert_failure 2
+	assert_regex "$stderr" '^ml-validate: bad\.bundle: .*schema\.json'
+}
