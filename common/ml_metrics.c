@@ -613,33 +613,36 @@ static int by_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* median_absolute_error: np.median without weights, with weights
- * _weighted_percentile's lower median (the first error whose cumulative
- * weight reaches half the total). */
-static int median_abs_error(const double *y, const double *yhat, const double *w, size_t n,
-			    double *out, struct ml_err *err)
+/* np.median of |y - yhat|: the middle value, or for even n the mean of
+ * the middle two, (a + b) / 2 as numpy computes it. */
+static int median_unweighted(const double *y, const double *yhat, size_t n, double *out,
+			     struct ml_err *err)
 {
+	double *e = malloc(sizeof *e * n), a, b;
 	size_t i;
 
-	if (!w) {
-		double *e = malloc(sizeof *e * n), a, b, s;
+	if (!e)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	for (i = 0; i < n; i++)
+		e[i] = fabs(yhat[i] - y[i]);
+	qsort(e, n, sizeof *e, by_double);
+	a = e[(n - 1) / 2];
+	b = e[n / 2];
+	*out = n % 2 ? a : isinf(a + b) ? a / 2 + b / 2 : (a + b) / 2;
+	free(e);
+	return 0;
+}
 
-		if (!e)
-			return ml_err_set(err, ML_ERR_IO, "out of memory");
-		for (i = 0; i < n; i++)
-			e[i] = fabs(yhat[i] - y[i]);
-		qsort(e, n, sizeof *e, by_double);
-		a = e[(n - 1) / 2];
-		b = e[n / 2];
-		s = a + b;
-		/* np.median takes the mean of the middle two as (a + b) / 2 */
-		*out = n % 2 ? a : isinf(s) ? a / 2 + b / 2 : s / 2;
-		free(e);
-		return 0;
-	}
+/* sklearn's _weighted_percentile(percentile=50) of |y - yhat|: the first
+ * error, ascending, whose cumulative weight reaches half the total; no
+ * averaging, so it is a lower median. */
+static int median_weighted(const double *y, const double *yhat, const double *w, size_t n,
+			   double *out, struct ml_err *err)
+{
 	struct werr *e = malloc(sizeof *e * n);
 	struct acc cdf = {0, 0}, tot = {0, 0};
 	double half;
+	size_t i;
 
 	if (!e)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
@@ -651,6 +654,7 @@ static int median_abs_error(const double *y, const double *yhat, const double *w
 	for (i = 0; i < n; i++)
 		acc_add(&tot, e[i].w);
 	half = 0.5 * acc_val(&tot);
+	/* the last error when rounding leaves every sum short (sklearn clips) */
 	for (i = 0; i + 1 < n; i++) {
 		acc_add(&cdf, e[i].w);
 		if (acc_val(&cdf) >= half)
@@ -729,5 +733,7 @@ int ml_metrics_regression(const double *y, const double *yhat, const double *w, 
 	out->mape = acc_val(&pe) / total;
 	out->r2 = n < 2 ? NAN : finite_score(acc_val(&se), acc_val(&sst));
 	out->explained_variance = finite_score(acc_val(&ssd), acc_val(&sst));
-	return median_abs_error(y, yhat, w, n, &out->medae, err);
+	if (w)
+		return median_weighted(y, yhat, w, n, &out->medae, err);
+	return median_unweighted(y, yhat, n, &out->medae, err);
 }

@@ -3,10 +3,13 @@
  * The reference for every definition is scikit-learn 1.2 (Debian's
  * python3-sklearn 1.2.1); the unit tests compare against it at run time,
  * to 1e-9 absolute for values in [0, 1] and 1e-9 relative above.  Nothing
- * here prints, exits or keeps state; the functions that sort allocate
- * scratch and free it before returning.  Sums of many terms are
- * compensated (Neumaier), so a result does not drift with n; that is also
- * why a last bit may differ from sklearn's plain or pairwise sums.
+ * here prints, exits or keeps state.  Scratch is allocated and freed
+ * before returning: n scores (binary, curves: sorted once, O(n log n)),
+ * n errors (regression median), B bins, k x k weighted counts
+ * (multiclass); a curve's points stay until ml_metrics_curve_free.  Sums
+ * of many terms are compensated (Neumaier), so a result does not drift
+ * with n; that is also why a last bit may differ from sklearn's plain or
+ * pairwise sums.
  *
  * Inputs.  n >= 1 samples.  Weights w may be NULL (every weight 1);
  * otherwise each is finite and >= 0 and their total is > 0.  A zero
@@ -145,8 +148,9 @@ struct ml_regression_metrics {
 	double explained_variance;
 };
 
-/* A curve for plotting: n points (x[i], y[i]) reached at threshold thr[i];
- * one block of 3 n doubles owned by x.  See the top for ROC and PR. */
+/* A curve for plotting: n points (x[i], y[i]) reached at threshold thr[i],
+ * the three arrays in one allocation owned by x.  See the top for ROC and
+ * PR. */
 struct ml_curve {
 	size_t n;
 	double *x, *y, *thr;

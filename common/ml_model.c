@@ -405,6 +405,13 @@ int ml_model_contributions(const struct ml_model *m, const float *x, size_t n, s
 	return 0;
 }
 
+int ml_model_gain(const struct ml_model *m, double *gain, struct ml_err *err)
+{
+	if (m->algo != ML_ALGO_GBDT)
+		return ml_err_set(err, ML_ERR_USAGE, "gain is for trees");
+	return ml_gbdt_gain(m, gain, err);
+}
+
 int ml_model_save(const struct ml_model *m, struct ml_buf *out, struct ml_err *err)
 {
 	if (m->algo == ML_ALGO_GBDT)

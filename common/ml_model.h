@@ -72,6 +72,9 @@ int ml_model_predict(const struct ml_model *m, const float *x, size_t n, double 
  * score. */
 int ml_model_contributions(const struct ml_model *m, const float *x, size_t n, size_t cls,
 			   double *out, struct ml_err *err);
+/* Trees only: the total gain of the splits on each encoded column, into
+ * gain[0..p); ML_ERR_USAGE for other models. */
+int ml_model_gain(const struct ml_model *m, double *gain, struct ml_err *err);
 /* The model in its own format: JSON weights for linear models, XGBoost's
  * JSON model for trees. */
 int ml_model_save(const struct ml_model *m, struct ml_buf *out, struct ml_err *err);

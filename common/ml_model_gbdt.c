@@ -305,3 +305,30 @@ void ml_gbdt_version(struct ml_buf *out)
 	XGBoostVersion(&major, &minor, &patch);
 	ml_buf_printf(out, "xgboost %d.%d.%d", major, minor, patch);
 }
+
+int ml_gbdt_gain(const struct ml_model *m, double *gain, struct ml_err *err)
+{
+	bst_ulong nf, dim;
+	const char **names;
+	const bst_ulong *shape;
+	const float *scores;
+
+	for (size_t j = 0; j < m->p; j++)
+		gain[j] = 0;
+	if (XGBoosterFeatureScore(m->booster, "{\"importance_type\":\"total_gain\"}", &nf, &names,
+				  &dim, &shape, &scores) != 0)
+		return xgb_fail(err, "feature importance");
+	/* features never split on are left out; names are "f<column>".  A
+	 * multiclass model gives a score per class: they add up */
+	size_t per = dim == 2 ? (size_t)shape[1] : 1;
+	for (bst_ulong i = 0; i < nf; i++) {
+		if (names[i][0] != 'f')
+			continue;
+		size_t j = (size_t)strtoul(names[i] + 1, NULL, 10);
+		if (j >= m->p)
+			continue;
+		for (size_t k = 0; k < per; k++)
+			gain[j] += scores[i * per + k];
+	}
+	return 0;
+}

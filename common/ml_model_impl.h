@@ -22,5 +22,6 @@ int ml_gbdt_save(const struct ml_model *m, struct ml_buf *out, struct ml_err *er
 int ml_gbdt_load(struct ml_model *m, const void *data, size_t len, struct ml_err *err);
 void ml_gbdt_free(struct ml_model *m);
 void ml_gbdt_version(struct ml_buf *out);
+int ml_gbdt_gain(const struct ml_model *m, double *gain, struct ml_err *err);
 
 #endif

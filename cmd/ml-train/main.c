@@ -250,15 +250,36 @@ static int importance(const struct ml_model *m, const struct design *d, size_t n
 				imp[fi] += fabs(s) / (double)rows / (double)nout;
 			}
 	}
+	/* trees also say how much each feature's splits gained */
+	double *gain = NULL;
+	if (m->algo == ML_ALGO_GBDT) {
+		if (!(gain = calloc(p ? p : 1, sizeof *gain)) || ml_model_gain(m, gain, err) < 0) {
+			if (!gain)
+				ml_err_set(err, ML_ERR_IO, "out of memory");
+			free(gain);
+			free(contrib);
+			free(imp);
+			return -1;
+		}
+	}
 	ml_buf_adds(json, "[");
 	for (size_t fi = 0; fi < d->enc.nfeatures; fi++) {
+		const struct ml_feature *f = &d->enc.features[fi];
 		ml_buf_adds(json, fi ? ",{\"feature\":" : "{\"feature\":");
-		ml_json_quote(json, d->enc.features[fi].name, d->enc.features[fi].name_len);
+		ml_json_quote(json, f->name, f->name_len);
 		ml_buf_adds(json, ",\"mean_abs_contribution\":");
 		ml_json_put_double(json, imp[fi]);
+		if (gain) {
+			double g = 0;
+			for (size_t k = 0; k < f->width; k++)
+				g += gain[f->col + k];
+			ml_buf_adds(json, ",\"gain\":");
+			ml_json_put_double(json, g);
+		}
 		ml_buf_addc(json, '}');
 	}
 	ml_buf_adds(json, "]");
+	free(gain);
 	free(contrib);
 	free(imp);
 	return 0;
