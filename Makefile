@@ -25,6 +25,7 @@ LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm -pthread
 MODEL_LIBS = -llinear -lxgboost
 LDLIBS_ml-train = $(MODEL_LIBS)
 LDLIBS_ml-predict = $(MODEL_LIBS)
+LDLIBS_ml-eval = $(MODEL_LIBS)
 
 ifeq ($(SANITIZE),1)
 BUILD   = build/san
@@ -40,7 +41,7 @@ CFLAGS  ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CFLAGS)
 
 BIN     = $(BUILD)/bin
-PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict
+PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict ml-eval
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB     = $(BUILD)/libmlpipe.a

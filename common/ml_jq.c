@@ -384,3 +384,34 @@ int ml_jq_test(struct ml_jq *q, const struct ml_rec *r, const char *line, size_t
 	}
 	return 1;
 }
+
+int ml_jq_value(struct ml_jq *q, const struct ml_rec *r, const char *line, size_t len,
+		struct ml_buf *out, struct ml_buf *why, struct ml_err *err)
+{
+	jv in = input_of(q, r, line, len);
+
+	if (!jv_is_valid(in)) {
+		jv_free(in);
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	}
+	ml_buf_reset(why);
+	jq_start(q->jq, in, 0);
+	jv v = jq_next(q->jq);
+	if (!jv_is_valid(v)) {
+		if (jv_invalid_has_msg(jv_copy(v))) {
+			jv msg = jv_invalid_get_msg(v);
+			ml_buf_adds(why, "jq error: ");
+			ml_buf_adds(why, jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "?");
+			jv_free(msg);
+		} else {
+			jv_free(v);
+			ml_buf_adds(why, "no value");
+		}
+		ml_buf_terminate(why);
+		return 0;
+	}
+	jv s = jv_dump_string(v, 0);
+	int rc = ml_buf_adds(out, jv_string_value(s));
+	jv_free(s);
+	return rc < 0 ? ml_err_set(err, ML_ERR_IO, "out of memory") : 1;
+}

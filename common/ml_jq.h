@@ -38,6 +38,12 @@ const char *ml_jq_field(const struct ml_jq *q, size_t i);
 int ml_jq_test(struct ml_jq *q, const struct ml_rec *r, const char *line, size_t len,
 	       struct ml_buf *why, struct ml_err *err);
 
+/* Runs the expression on the record and appends its first value, as
+ * compact JSON, to out: 1 when there was one, 0 when it yielded nothing or
+ * failed (why set as for ml_jq_test), -1 with err when memory is out. */
+int ml_jq_value(struct ml_jq *q, const struct ml_rec *r, const char *line, size_t len,
+		struct ml_buf *out, struct ml_buf *why, struct ml_err *err);
+
 /* Reads the field names an expression uses (exposed for the unit test):
  * 0 with the names appended to *names (malloc'd strings, caller frees)
  * when the expression reads the record only by them; 1 when it needs the
