@@ -110,6 +110,18 @@ static int grow(struct eval *e)
 			return -1;
 		e->probs = pp;
 	}
+	if (e->base) {
+		double *bs = realloc(e->base_score, cap * sizeof *bs);
+		if (!bs)
+			return -1;
+		e->base_score = bs;
+		if (e->task == ML_TASK_MULTICLASS) {
+			double *bp = realloc(e->base_probs, cap * e->base->nclass * sizeof *bp);
+			if (!bp)
+				return -1;
+			e->base_probs = bp;
+		}
+	}
 	for (size_t i = 0; i < e->nslicers + (e->fairness != NULL); i++) {
 		struct slicer *sl = i < e->nslicers ? &e->slicers[i] : e->fairness;
 		uint32_t *g = realloc(sl->group, cap * sizeof *g);
@@ -327,6 +339,9 @@ int collect_record(struct eval *e, const struct ml_rec *r, const char *line, siz
 	if (e->pr) {
 		if (ml_encode_record(&e->pr->enc, r, e->x + e->batch_n * e->pr->enc.ncols, &e->scratch, err) < 0)
 			return -1;
+		if (e->base && ml_encode_record(&e->base->enc, r, e->base_x + e->batch_n * e->base->enc.ncols,
+						&e->scratch, err) < 0)
+			return ml_err_prefix(err, "baseline");
 	} else if (read_scores(e, r, err) < 0) {
 		return -1;
 	}
@@ -359,6 +374,16 @@ int collect_flush(struct eval *e, struct ml_err *err)
 			memcpy(e->probs + (first + i) * k, s + i * k, k * sizeof *s);
 		else
 			e->score[first + i] = s[i];
+	}
+	if (e->base && ml_model_predict(&e->base->model, e->base_x, e->batch_n, s, err) < 0) {
+		free(s);
+		return ml_err_prefix(err, "baseline");
+	}
+	for (size_t i = 0; e->base && i < e->batch_n; i++) {
+		if (e->task == ML_TASK_MULTICLASS)
+			memcpy(e->base_probs + (first + i) * k, s + i * k, k * sizeof *s);
+		else
+			e->base_score[first + i] = s[i];
 	}
 	free(s);
 	e->batch_n = 0;
@@ -508,6 +533,9 @@ void eval_free(struct eval *e)
 	ml_buf_free(&e->sources);
 	ml_buf_free(&e->scratch);
 	free(e->x);
+	free(e->base_x);
+	free(e->base_score);
+	free(e->base_probs);
 }
 
 /* Scored mode: the first record tells the task, unless --task did, and

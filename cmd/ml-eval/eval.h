@@ -64,6 +64,10 @@ struct eval {
 	struct slicer *fairness;
 	struct ml_buf sources;	/* the inputs' SHA-256, a JSON array */
 	struct ml_buf scratch;
+	/* --baseline BUNDLE: the same records scored by it */
+	struct ml_predictor *base;
+	float *base_x;
+	double *base_score, *base_probs;
 	/* bundle mode: the batch being scored */
 	float *x;
 	size_t batch_n;
@@ -113,5 +117,13 @@ int bootstrap_values(const struct eval *e, const struct rows *rows, size_t nres,
 		     int threads, double *vals, struct ml_err *err);
 /* Resample b of the rows as weights over every record (0 outside rows). */
 void resample_weights(const struct rows *rows, uint64_t seed, size_t b, double *w);
+
+/* The same records as scored by the baseline bundle: a view of e. */
+struct eval baseline_view(const struct eval *e);
+/* Appends "baseline":{...}: its metrics, the differences, and with
+ * bootstrap resamples a paired p-value per metric; McNemar's test for
+ * classifiers.  metrics_file: an earlier ml-eval output instead. */
+int baseline_json(const struct eval *e, const char *metrics_file, size_t nres, uint64_t seed,
+		  int threads, struct ml_buf *out, struct ml_err *err);
 
 #endif

@@ -37,6 +37,9 @@ static const char usage[] =
 "      --confidence C      their level (default 0.95)\n"
 "      --seed N            fixes the resamples (default 0)\n"
 "      --threads N         threads for the bootstrap (default 2)\n"
+"      --baseline OTHER    compare with another bundle on the same records\n"
+"                          (paired bootstrap p-values, McNemar's test), or\n"
+"                          with the metrics file of an earlier run\n"
 "      --require EXPR      a jq condition on the overall line (repeatable):\n"
 "                          exit 1 when one is false, e.g. '.auc >= 0.85'\n"
 "      --curves FILE       write ROC, precision-recall and calibration curves\n"
@@ -61,7 +64,7 @@ static const char usage[] =
 enum {
 	OPT_PRED = ML_OPT_PROGRAM, OPT_PROB, OPT_TASK, OPT_POSITIVE, OPT_THRESHOLD, OPT_SLICE,
 	OPT_FAIRNESS, OPT_BOOTSTRAP, OPT_CONFIDENCE, OPT_SEED, OPT_THREADS, OPT_REQUIRE,
-	OPT_CURVES, OPT_BINS,
+	OPT_CURVES, OPT_BINS, OPT_BASELINE,
 };
 
 struct run {
@@ -314,6 +317,7 @@ int main(int argc, char **argv)
 		{"require", required_argument, NULL, OPT_REQUIRE},
 		{"curves", required_argument, NULL, OPT_CURVES},
 		{"bins", required_argument, NULL, OPT_BINS},
+		{"baseline", required_argument, NULL, OPT_BASELINE},
 		{NULL, 0, NULL, 0},
 	};
 	struct ml_cli cli;
@@ -324,7 +328,9 @@ int main(int argc, char **argv)
 	struct ml_err err;
 	struct ml_out *out = NULL, *curves = NULL;
 	struct ml_buf lines = {0}, overall = {0}, slices = {0}, line = {0}, key = {0}, curve = {0}, text = {0};
-	const char *output = NULL, *format = NULL, *fairness = NULL;
+	const char *output = NULL, *format = NULL, *fairness = NULL, *baseline = NULL;
+	struct ml_predictor base_pr;
+	int have_base = 0;
 	int opt, status = ML_EXIT_OK, have_pr = 0, task = -1;
 
 	ml_cli_init(&cli, "ml-eval", usage, argc, argv);
@@ -385,6 +391,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_CURVES: o.curves = optarg; break;
+		case OPT_BASELINE: baseline = optarg; break;
 		case OPT_BINS:
 			o.bins = ml_cli_parse_count("--bins", optarg);
 			if (o.bins < 1 || o.bins > 10000)
@@ -419,6 +426,24 @@ int main(int argc, char **argv)
 			e->task = (enum ml_task)task;
 			e->task_forced = 1;
 		}
+	}
+	if (baseline && strcmp(baseline, "-") && ml_bundle_is_bundle(baseline)) {
+		if (!have_pr)
+			ml_usage_error("--baseline BUNDLE: the candidate must be a bundle too (or give an "
+				       "earlier metrics file)");
+		if (ml_predictor_load(&base_pr, baseline, &err) < 0) {
+			ml_warn("%s", err.msg);
+			return ML_EXIT_TROUBLE;
+		}
+		have_base = 1;
+		if (base_pr.task != pr.task || base_pr.nclass != pr.nclass)
+			ml_usage_error("--baseline %s: a model for another task or other classes", baseline);
+		for (size_t c = 0; c < pr.nclass; c++)
+			if (strcmp(base_pr.class_raw[c], pr.class_raw[c]))
+				ml_usage_error("--baseline %s: its classes differ from the candidate's", baseline);
+		e->base = &base_pr;
+		if (!(e->base_x = malloc(4096 * (base_pr.enc.ncols ? base_pr.enc.ncols : 1) * sizeof *e->base_x)))
+			ml_usage_error("out of memory");
 	}
 	if (fairness) {
 		if (!(e->fairness = calloc(1, sizeof *e->fairness)) || !(e->fairness->name = strdup(fairness)) ||
@@ -467,6 +492,10 @@ int main(int argc, char **argv)
 	ml_buf_printf(&overall, ",\"bundle\":%s%s%s,\"data\":%s]", have_pr ? "\"" : "",
 		      have_pr ? ml_bundle_sha256(pr.bundle) : "null", have_pr ? "\"" : "",
 		      e->sources.len ? e->sources.data : "[");
+	if (baseline && baseline_json(e, baseline, o.bootstrap, o.seed, o.threads, &overall, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
 	if (e->fairness && fairness_json(e, &overall, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
@@ -555,6 +584,8 @@ out:
 	eval_free(e);
 	if (have_pr)
 		ml_predictor_free(&pr);
+	if (have_base)
+		ml_predictor_free(&base_pr);
 	free(o.require);
 	ml_buf_free(&lines);
 	ml_buf_free(&overall);
