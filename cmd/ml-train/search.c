@@ -175,8 +175,10 @@ int grid_setting(const struct search *s, const struct ml_params *base, size_t g,
 	out->values = malloc((out->n ? out->n : 1) * sizeof *out->values);
 	if (!out->keys || !out->values)
 		return -1;
-	memcpy(out->keys, base->keys, base->n * sizeof *out->keys);
-	memcpy(out->values, base->values, base->n * sizeof *out->values);
+	if (base->n) {
+		memcpy(out->keys, base->keys, base->n * sizeof *out->keys);
+		memcpy(out->values, base->values, base->n * sizeof *out->values);
+	}
 	for (size_t i = s->naxes; i-- > 0;) {
 		const struct grid_axis *a = &s->axes[i];
 		out->keys[base->n + i] = a->key;
