@@ -154,6 +154,9 @@ int ml_encoding_column_name(const struct ml_encoding *e, size_t j, struct ml_buf
 
 void ml_encode_number(const struct ml_encoding *e, const struct ml_feature *f, double x, float *row)
 {
+	/* training holds its values as floats: the same rounding here keeps
+	 * prediction's encoding exactly training's */
+	x = (float)x;
 	if (isnan(x))
 		row[f->col] = e->standardize ? 0.0f : NAN;
 	else if (e->standardize)
@@ -212,8 +215,10 @@ int ml_encode_record(const struct ml_encoding *e, const struct ml_rec *r, float 
 		}
 		continue;
 wrong:
-		return ml_err_set(err, ML_ERR_DATA, "feature '%s' is a %s, not a %s as in training",
-				  f->name, ml_json_type_name(t), ml_feature_kind_name(f->kind));
+		return ml_err_set(err, ML_ERR_DATA, "feature '%s' is %s %s, not %s %s as in training",
+				  f->name, t == ML_JSON_ARRAY || t == ML_JSON_OBJECT ? "an" : "a",
+				  ml_json_type_name(t), "a",
+				  ml_feature_kind_name(f->kind));
 	}
 	return 0;
 }

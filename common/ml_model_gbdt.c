@@ -59,9 +59,30 @@ int ml_gbdt_check_param(const char *key, const char *value, struct ml_err *err)
 	return ml_err_set(err, ML_ERR_USAGE, "--param %s: not a parameter of gbdt (see ml-train(1))", key);
 }
 
+/* XGBoost's message, its first line: the rest is a C++ stack trace. */
 static int xgb_fail(struct ml_err *err, const char *what)
 {
-	return ml_err_set(err, ML_ERR_IO, "xgboost: %s: %s", what, XGBGetLastError());
+	const char *msg = XGBGetLastError();
+	size_t n = strcspn(msg, "\n");
+
+	return ml_err_set(err, ML_ERR_IO, "xgboost: %s: %.*s", what, (int)n, msg);
+}
+
+/* Whether an evaluation metric is better higher ("auc", "aucpr",
+ * "map@3", ...); the defaults (logloss, mlogloss, rmse) and errors fall. */
+static int higher_is_better(const char *line)
+{
+	static const char *const higher[] = {"auc", "aucpr", "pre", "map", "ndcg"};
+	const char *dash = strrchr(line, '-'), *colon = strrchr(line, ':');
+	size_t n;
+
+	if (!dash || !colon || colon < dash)
+		return 0;
+	n = strcspn(dash + 1, "@:");
+	for (size_t i = 0; i < sizeof higher / sizeof *higher; i++)
+		if (strlen(higher[i]) == n && !strncmp(dash + 1, higher[i], n))
+			return 1;
+	return 0;
 }
 
 static void xgb_quiet(const char *msg)
@@ -167,16 +188,16 @@ int ml_gbdt_train(struct ml_model *m, const struct ml_params *ps, const struct m
 			xgb_fail(err, "evaluation failed");
 			goto out;
 		}
-		/* the default metrics (logloss, mlogloss, rmse) fall; auc, map and
-		 * ndcg, when asked for, rise */
-		higher_better = strstr(res, "auc") || strstr(res, "map") || strstr(res, "ndcg");
+		higher_better = higher_is_better(res);
 		double v = eval_value(res), score = higher_better ? -v : v;
+		/* a metric that cannot be read (NaN) is no improvement */
 		if (score < best) {
 			best = score;
 			best_iter = it;
 		} else if ((uint64_t)(it - best_iter) >= early_stop) {
 			break;
 		}
+		m->rounds = (uint64_t)it + 1;
 	}
 	if (dvalid && best_iter >= 0) {
 		BoosterHandle sliced;
@@ -187,7 +208,7 @@ int ml_gbdt_train(struct ml_model *m, const struct ml_params *ps, const struct m
 		XGBoosterFree(b);
 		b = sliced;
 		m->rounds = (uint64_t)best_iter + 1;
-	} else {
+	} else if (!dvalid) {
 		m->rounds = (uint64_t)rounds;
 	}
 	m->booster = b;

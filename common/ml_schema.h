@@ -90,6 +90,10 @@ struct ml_profile;
 struct ml_infer_opts {
 	double margin;		/* ranges widened by margin x (max - min) each side */
 	size_t max_domain;	/* strings with at most this many values get a domain */
+	char **only;		/* only these columns (NULL: all) */
+	size_t nonly;
+	const char *optional;	/* this one not required (a model's label) */
+	const char *by;		/* who inferred it, for the description */
 };
 
 /* Appends a schema that the profiled data satisfies, as an editable JSON

@@ -85,13 +85,16 @@ int ml_schema_infer(const struct ml_profile *p, const struct ml_infer_opts *o, s
 
 	ml_buf_printf(out, "{\n  \"format\": \"%s\",\n  \"version\": %d,\n", ML_SCHEMA_FORMAT,
 		      ML_SCHEMA_VERSION);
-	ml_buf_printf(out, "  \"description\": \"inferred by ml-validate from %llu records\",\n",
-		      (unsigned long long)records);
+	ml_buf_printf(out, "  \"description\": \"inferred by %s from %llu records\",\n",
+		      o->by ? o->by : "ml-validate", (unsigned long long)records);
 	ml_buf_adds(out, "  \"extra_fields\": true,\n  \"fields\": {");
 	for (size_t i = 0; i < n; i++) {
 		const struct ml_column *c = ml_profile_column(p, i);
 		uint64_t seen = 0;
-		if (c->skip)
+		int wanted = !o->nonly;
+		for (size_t k = 0; k < o->nonly && !wanted; k++)
+			wanted = !strcmp(o->only[k], c->name);
+		if (c->skip || !wanted)
 			continue;
 		for (int t = 0; t < 7; t++)
 			seen += c->types[t];
@@ -101,7 +104,9 @@ int ml_schema_infer(const struct ml_profile *p, const struct ml_infer_opts *o, s
 		ml_buf_adds(out, ": {");
 		if (type != ML_TYPE_ANY)
 			ml_buf_printf(out, "\"type\": \"%s\", ", ml_type_name(type));
-		ml_buf_printf(out, "\"required\": %s, \"nullable\": %s", seen == records ? "true" : "false",
+		int optional = o->optional && !strcmp(o->optional, c->name);
+		ml_buf_printf(out, "\"required\": %s, \"nullable\": %s",
+			      seen == records && !optional ? "true" : "false",
 			      c->types[ML_JSON_NULL] ? "true" : "false");
 		if (type == ML_TYPE_INTEGER || type == ML_TYPE_NUMBER)
 			put_range(out, &c->num, type, o->margin);

@@ -28,6 +28,7 @@ struct side {
 	size_t nvals, capvals;
 	size_t *index;			/* open addressing: name -> vals + 1 */
 	size_t icap;
+	char *target;			/* a bundle's: its label, which serving data lacks */
 };
 
 /* Loads a side from path ("-" for stdin): a profile if its first line is

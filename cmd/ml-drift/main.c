@@ -329,6 +329,9 @@ int main(int argc, char **argv)
 			continue;
 		if ((rc && rc->skip) || (cc && cc->skip))
 			continue;
+		/* a bundle's label is not in the data it is to score */
+		if (rc && !cc && ref.target && !strcmp(rc->name, ref.target))
+			continue;
 		struct column_result *r = &res[nres++];
 		r->column = rc ? rc->name : cc->name;
 		r->p_value = r->statistic = r->threshold = NAN;

@@ -1,6 +1,7 @@
 /* A side of the comparison: a profile as it was written, or raw records
  * profiled here with their numbers kept for the exact tests. */
 #include <errno.h>
+#include <jv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,12 @@ static int load_bundle(struct side *s, const char *path, const struct ml_profile
 	}
 	if (rc == 0 && ml_profile_reader_end(rd, err) < 0)
 		rc = ml_err_prefix(err, "%s(profile.ndjson)", path);
+	size_t mlen;
+	const char *m = ml_bundle_manifest(b, &mlen);
+	jv manifest = jv_parse_sized(m, (int)mlen), target = jv_object_get(manifest, jv_string("target"));
+	if (rc == 0 && jv_get_kind(target) == JV_KIND_STRING && !(s->target = strdup(jv_string_value(target))))
+		rc = ml_err_sys(err, ENOMEM, "%s", path);
+	jv_free(target);
 	ml_run_input(cli->run, path, 0, (int64_t)profiles, ml_bundle_sha256(b));
 	ml_profile_reader_free(rd);
 	ml_bundle_free(b);
@@ -230,6 +237,7 @@ void side_free(struct side *s)
 	}
 	free(s->vals);
 	free(s->index);
+	free(s->target);
 	ml_profile_free(s->p);
 	memset(s, 0, sizeof *s);
 }

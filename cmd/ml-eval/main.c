@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eval.h"
@@ -452,8 +453,13 @@ int main(int argc, char **argv)
 	}
 
 	ml_cli_start_run(&cli);
-	if (have_pr)
-		ml_run_input(cli.run, argv[optind - 1], 0, -1, ml_bundle_sha256(pr.bundle));
+	{
+		struct stat st;
+		if (have_pr)
+			ml_run_input(cli.run, argv[optind - 1],
+				     stat(argv[optind - 1], &st) == 0 ? (uint64_t)st.st_size : 0, -1,
+				     ml_bundle_sha256(pr.bundle));
+	}
 	if (!(out = ml_cli_out_open(&cli, output, &err)) ||
 	    (o.curves && !(curves = ml_cli_out_open(&cli, o.curves, &err)))) {
 		status = ml_cli_report(&cli, &err);

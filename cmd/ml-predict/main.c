@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ml_cli.h"
 #include "ml_each.h"
@@ -177,9 +178,11 @@ static int reject_line(struct predict *pd, const char *line, size_t len, const s
 	ml_buf_reset(b);
 	ml_buf_adds(b, "{\"file\":");
 	ml_json_quote_lossy(b, at->file, strlen(at->file));
-	ml_buf_printf(b, ",\"line\":%llu,\"error\":", (unsigned long long)at->line);
+	/* the form of ml-validate's reject lines */
+	ml_buf_printf(b, ",\"line\":%llu,\"errors\":[{\"rule\":\"%s\",\"message\":",
+		      (unsigned long long)at->line, malformed ? "malformed" : "type");
 	ml_json_quote_lossy(b, why, strlen(why));
-	ml_buf_adds(b, malformed ? ",\"text\":" : ",\"record\":");
+	ml_buf_adds(b, malformed ? "}],\"text\":" : "}],\"record\":");
 	if (malformed)
 		ml_json_quote_lossy(b, line, len);
 	else
@@ -220,7 +223,10 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 				ml_recw_copy(&pd->w, r, i);
 		}
 		pd->empty[pd->n] = pd->w.nfields == 0;
-		ml_buf_add(&pd->text, pd->w.line.data, pd->w.line.len);
+		if (pd->w.nfields)
+			ml_buf_add(&pd->text, pd->w.line.data, pd->w.line.len);
+		else
+			ml_buf_addc(&pd->text, '{');
 	} else {
 		size_t body;
 		const char *start = ml_rec_body(r, &body);
@@ -313,7 +319,9 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	ml_run_input(cli.run, bundle_path, 0, -1, ml_bundle_sha256(pd.pr.bundle));
+	struct stat st;
+	ml_run_input(cli.run, bundle_path, stat(bundle_path, &st) == 0 ? (uint64_t)st.st_size : 0, -1,
+		     ml_bundle_sha256(pd.pr.bundle));
 	if (!pd.prob_field)
 		pd.prob_field = pd.pr.task == ML_TASK_MULTICLASS ? "probabilities" : "probability";
 	if (!strcmp(pd.pred_field, pd.prob_field)) {

@@ -417,6 +417,8 @@ int main(int argc, char **argv)
 		ml_usage_error("--valid FILE and --early-stop N go together");
 	if (s.naxes && !s.folds)
 		s.folds = 5;
+	if (report_path && !s.folds)
+		ml_usage_error("--report writes the cross-validation table: give --cv K or --grid");
 	if (!output && isatty(STDOUT_FILENO))
 		ml_usage_error("a bundle is binary: give -o FILE or redirect standard output");
 
@@ -482,7 +484,7 @@ int main(int argc, char **argv)
 				ml_out_write(report, member.data, member.len);
 				ml_out_end_record(report);
 			}
-			if (mean > best_mean || (isnan(best_sd) && g == 0)) {
+			if (mean > best_mean || (g == 0 && !isnan(mean))) {
 				best_mean = mean;
 				best_sd = sd;
 				best = g;
@@ -564,10 +566,13 @@ int main(int argc, char **argv)
 	}
 	ml_buf_adds(&manifest, "],\"params\":");
 	put_params(&manifest, &chosen);
-	ml_buf_printf(&manifest, ",\"max_categories\":%zu,\"seed\":%llu,\"threads\":%d", max_categories,
-		      (unsigned long long)s.seed, s.threads);
+	ml_buf_printf(&manifest, ",\"max_categories\":%zu,\"seed\":%llu", max_categories,
+		      (unsigned long long)s.seed);
+	/* XGBoost does not promise the same trees for every number of
+	 * threads, so they are part of what made the model */
 	if (s.algo == ML_ALGO_GBDT)
-		ml_buf_printf(&manifest, ",\"rounds\":%llu", (unsigned long long)model.rounds);
+		ml_buf_printf(&manifest, ",\"threads\":%d,\"rounds\":%llu", s.threads,
+			      (unsigned long long)model.rounds);
 	ml_buf_printf(&manifest, ",\"training\":{\"records\":%zu,\"bytes\":%llu,\"sources\":%s]}}",
 		      n, (unsigned long long)tr.bytes, tr.sources.len ? tr.sources.data : "[");
 
@@ -583,7 +588,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ml_buf_reset(&member);
-	struct ml_infer_opts iopts = {.margin = 0, .max_domain = 20};
+	/* the schema of what the model reads: its features, and its label,
+	 * which serving data does not have */
+	char **schema_fields = calloc(d.enc.nfeatures + 1, sizeof *schema_fields);
+	if (!schema_fields) {
+		ml_warn("out of memory");
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	for (size_t i = 0; i < d.enc.nfeatures; i++)
+		schema_fields[i] = d.enc.features[i].name;
+	schema_fields[d.enc.nfeatures] = (char *)tr.table.target;
+	struct ml_infer_opts iopts = {.margin = 0, .max_domain = 20, .only = schema_fields,
+				      .nonly = d.enc.nfeatures + 1, .optional = tr.table.target,
+				      .by = "ml-train"};
 	if (ml_encoding_to_json(&d.enc, &member) < 0 || add_member(bundle, "preprocess.json", &member, &err) < 0 ||
 	    (ml_buf_reset(&member), ml_schema_infer(tr.profile, &iopts, &member) < 0) ||
 	    add_member(bundle, "schema.json", &member, &err) < 0 ||
@@ -593,11 +611,13 @@ int main(int argc, char **argv)
 	    ml_bundle_write(bundle, manifest.data, manifest.len, out, &err) < 0 ||
 	    (report && ml_cli_commit(&cli, report, &err) < 0) ||
 	    ml_cli_commit(&cli, out, &err) < 0) {
+		free(schema_fields);
 		if (err.kind == ML_ERR_NONE)
 			ml_err_set(&err, ML_ERR_IO, "out of memory");
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
+	free(schema_fields);
 	if (cli.verbose) {
 		fprintf(stderr, "ml-train: %s %s on %zu records, %zu features (%zu columns); training %s %.4g",
 			ml_algo_name(s.algo), ml_task_name(d.task), n, d.enc.nfeatures, p,
@@ -608,6 +628,27 @@ int main(int argc, char **argv)
 	}
 out:
 	ml_run_param(cli.run, "algo", ml_algo_name(s.algo));
+	{
+		struct ml_buf pj = {0};
+		put_params(&pj, chosen.n ? &chosen : &params);
+		ml_buf_terminate(&pj);
+		ml_run_param_json(cli.run, "params", pj.data);
+		ml_buf_reset(&pj);
+		ml_buf_printf(&pj, "%llu", (unsigned long long)s.seed);
+		ml_buf_terminate(&pj);
+		ml_run_param_json(cli.run, "seed", pj.data);
+		ml_buf_reset(&pj);
+		ml_buf_printf(&pj, "%u", s.folds);
+		ml_buf_terminate(&pj);
+		ml_run_param_json(cli.run, "cv", pj.data);
+		ml_buf_reset(&pj);
+		ml_buf_printf(&pj, "%d", s.threads);
+		ml_buf_terminate(&pj);
+		ml_run_param_json(cli.run, "threads", pj.data);
+		ml_buf_free(&pj);
+		if (d.enc.nfeatures)
+			ml_run_param(cli.run, "task", ml_task_name(d.task));
+	}
 	if (tr.table.target)
 		ml_run_param(cli.run, "target", tr.table.target);
 	ml_run_counter(cli.run, "records", tr.table.nrows);

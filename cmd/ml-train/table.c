@@ -284,7 +284,7 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			return ml_err_set(err, ML_ERR_DATA, "field '%s' is a %s: features are numbers, "
 					  "strings and booleans (--exclude it)", c->name, ml_json_type_name(type));
 		}
-		if (is_weight && type != ML_JSON_NUMBER)
+		if (is_weight && type != ML_JSON_NUMBER && type != ML_JSON_NULL)
 			return ml_err_set(err, ML_ERR_DATA, "weight '%s' is not a number", c->name);
 	}
 	if (!have_target)

@@ -1071,12 +1071,14 @@ with open("moved.ndjson", "w") as f:
 PY
 	ml-train --target y --algo linear -o model.bundle train.ndjson
 	ml-stats train.ndjson >train.profile
-	# the same verdicts and statistics as with the training profile itself
+	# the same verdicts and statistics as with the training profile itself,
+	# but for the label y: the data to score has none, and that is no drift
 	run ml-drift -o by-bundle.ndjson model.bundle moved.ndjson
 	assert_failure 1
 	run ml-drift -o by-profile.ndjson train.profile moved.ndjson
 	assert_failure 1
 	assert_equal "$(jq -c 'select(.kind == "column") | [.column, .statistic, .drifted]' by-bundle.ndjson)" \
-		"$(jq -c 'select(.kind == "column") | [.column, .statistic, .drifted]' by-profile.ndjson)"
+		"$(jq -c 'select(.kind == "column" and .column != "y") | [.column, .statistic, .drifted]' by-profile.ndjson)"
+	assert_equal "$(jq -r 'select(.column == "y") | .only_in' by-profile.ndjson)" reference
 	assert_equal "$(jq -r 'select(.column == "x") | .drifted' by-bundle.ndjson)" true
 }
