@@ -451,6 +451,11 @@ int collect_finish(struct eval *e, struct ml_err *err)
 			return ml_err_set(err, ML_ERR_USAGE, "--positive %s: no label or prediction is it",
 					  e->positive);
 		}
+		if (k == 1) {
+			/* one class in sight: class 1 when it is the positive one */
+			remap[order[0]] = pos == 0;
+			goto remapped;
+		}
 		if (pos < 0)
 			pos = (int)k - 1;
 		if (pos == 0 && k == 2) {
@@ -461,12 +466,13 @@ int collect_finish(struct eval *e, struct ml_err *err)
 	}
 	for (uint32_t i = 0; i < k; i++)
 		remap[order[i]] = i;
+remapped:
 	for (size_t i = 0; i < e->n; i++) {
 		e->y[i] = remap[(uint32_t)e->y[i]];
 		if (!e->prob)
 			e->pred_class[i] = remap[e->pred_class[i]];
 	}
-	/* the classes' texts in their new order */
+	/* the classes' texts in their new order (the classes seen) */
 	for (uint32_t i = 0; i < k; i++) {
 		ml_buf_adds(&e->class_json, e->classes.text[order[i]]);
 		ml_buf_addc(&e->class_json, '\0');
@@ -479,9 +485,6 @@ int collect_finish(struct eval *e, struct ml_err *err)
 		}
 		for (size_t i = 0; i < e->mp_n; i++)
 			e->probs[e->mp_rec[i] * k + remap[e->mp_cls[i]]] = e->mp_p[i];
-	}
-	if (e->task == ML_TASK_BINARY && k < 2 && e->prob) {
-		/* one class in sight: it is class 1 when it is the positive one */
 	}
 	e->have_prob = e->prob != NULL;
 	free(order);

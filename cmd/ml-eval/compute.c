@@ -95,7 +95,7 @@ int metrics_values(const struct eval *e, const struct rows *rows, const double *
 	if (e->task == ML_TASK_BINARY) {
 		struct ml_binary_metrics m;
 		double thr = e->have_prob ? e->threshold : 0.5;
-		if ((rc = ml_metrics_binary(g.y, g.p, g.w, g.n, thr, 10, &m, err)) == 0) {
+		if ((rc = ml_metrics_binary(g.y, g.p, g.w, g.n, thr, e->bins ? e->bins : 10, &m, err)) == 0) {
 			double vals[] = {m.accuracy, m.precision, m.recall, m.f1, m.roc_auc, m.average_precision,
 					 m.log_loss, m.brier, m.mcc, m.ece, (m.tp + m.fp) / m.weight};
 			memcpy(v, vals, sizeof vals);

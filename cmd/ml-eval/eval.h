@@ -46,6 +46,7 @@ struct eval {
 	const char *label, *pred, *prob;
 	const char *positive;	/* --positive: the label of class 1 (JSON text) */
 	double threshold;
+	size_t bins;		/* calibration bins, for the ECE */
 	struct dict classes;	/* by key text: strings decoded, others as JSON */
 	struct ml_buf class_json;	/* per class its JSON text, joined by '\0' */
 	size_t n, cap;

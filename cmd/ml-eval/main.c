@@ -400,6 +400,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	e->bins = o.bins;
 	if (!format)
 		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
 	/* a first argument that is a bundle scores the records */
