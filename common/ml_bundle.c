@@ -428,6 +428,13 @@ static int read_tar(struct ml_bundle *b, const unsigned char *buf, size_t len,
 		ml_err_set(err, ML_ERR_DATA, "%s: not a model bundle: the file is empty", name);
 		goto out;
 	}
+	/* a cut inside the first header leaves too little for libarchive to
+	 * call it a tar, but its start still names the manifest */
+	if (len < 512 && len >= sizeof ML_BUNDLE_MANIFEST &&
+	    !memcmp(buf, ML_BUNDLE_MANIFEST, sizeof ML_BUNDLE_MANIFEST)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: truncated: the file ends inside a tar header", name);
+		goto out;
+	}
 	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
 		ml_err_set(err, ML_ERR_DATA, "%s: not a model bundle: not a tar archive", name);
 		goto out;

@@ -242,7 +242,10 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 static int on_malformed(void *ctx, const char *line, size_t len, const struct ml_place *at,
 			const char *why, struct ml_err *err)
 {
-	return reject_line(ctx, line, len, at, why, 1, err);
+	struct predict *pd = ctx;
+
+	ml_cli_progress(pd->cli, ++pd->records);
+	return reject_line(pd, line, len, at, why, 1, err);
 }
 
 /* --info: the manifest and the metrics as one JSON object. */

@@ -216,6 +216,8 @@ int design_build(struct design *d, struct table *t, const struct ml_profile *p, 
 	for (size_t i = 0; i < t->nonly; i++)
 		if (!table_find(t, t->only[i]))
 			return ml_err_set(err, ML_ERR_USAGE, "--features: no record has '%s'", t->only[i]);
+	if (t->weight && !table_find(t, t->weight))
+		return ml_err_set(err, ML_ERR_USAGE, "--weight: no record has '%s'", t->weight);
 	for (size_t i = 0; i < t->nexclude; i++)
 		if (!table_find(t, t->exclude[i]))
 			return ml_err_set(err, ML_ERR_USAGE, "--exclude: no record has '%s'", t->exclude[i]);

@@ -281,7 +281,7 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			break;
 		}
 		default:
-			return ml_err_set(err, ML_ERR_DATA, "field '%s' is a %s: features are numbers, "
+			return ml_err_set(err, ML_ERR_DATA, "field '%s' is an %s: features are numbers, "
 					  "strings and booleans (--exclude it)", c->name, ml_json_type_name(type));
 		}
 		if (is_weight && type != ML_JSON_NUMBER && type != ML_JSON_NULL)

@@ -7,19 +7,32 @@
 
 load helper
 
-PROGRAMS=(ml-ingest ml-split ml-stats ml-validate)
+PROGRAMS=(ml-ingest ml-split ml-stats ml-validate ml-train ml-predict)
 
 # ml-validate checks against a schema that lets every record pass (a file
 # outside the test directory, which some tests list).
 ANY_SCHEMA=$BATS_TEST_DIRNAME/fixtures/validate/any.schema.json
 
-# filter_args PROG: arguments that make PROG copy its input records to stdout.
+# ml-predict scores with a bundle ml-train makes once, in setup_file, from
+# records like make_input's (a file outside the test directory, which some
+# tests list).
+PREDICT_BUNDLE=$BATS_FILE_TMPDIR/conventions.bundle
+
+setup_file() {
+	gen_records 1000 | ML_RUN_LOG=off "${ML_BIN:+$ML_BIN/}ml-train" -t x -a linear -o "$PREDICT_BUNDLE"
+}
+
+# filter_args PROG: arguments that make PROG copy its input records to stdout
+# (ml-train: read them and write the bundle there; ml-predict: with their
+# predictions added).
 filter_args() {
 	case $1 in
 	ml-split) echo "--ratio all=1 -o all=-" ;;
 	ml-stats) echo "-f ndjson" ;;
 	ml-ingest) echo "--format ndjson" ;;
 	ml-validate) echo "-s $ANY_SCHEMA" ;;
+	ml-train) echo "-t x -a linear" ;;
+	ml-predict) echo "$PREDICT_BUNDLE" ;;
 	*) echo "conventions.bats: no filter_args for $1" >&2; return 1 ;;
 	esac
 }
@@ -31,7 +44,18 @@ file_args() {
 	ml-stats) echo "-f ndjson -o $2" ;;
 	ml-ingest) echo "--format ndjson -o $2" ;;
 	ml-validate) echo "-s $ANY_SCHEMA -o $2" ;;
+	ml-train) echo "-t x -a linear -o $2" ;;
+	ml-predict) echo "-o $2 $PREDICT_BUNDLE" ;;
 	*) echo "conventions.bats: no file_args for $1" >&2; return 1 ;;
+	esac
+}
+
+# record_inputs PROG: a jq filter for the run log's record inputs of PROG
+# (ml-predict's first input is its bundle).
+record_inputs() {
+	case $1 in
+	ml-predict) echo '.inputs[1:]' ;;
+	*) echo '.inputs' ;;
 	esac
 }
 
@@ -176,25 +200,34 @@ args_for() {
 }
 
 @test "the run log gives each input and output its path, bytes, records and sha256" {
+	# ml-train's output is a bundle, not records: its records are not
+	# counted here (the lines of a tar are no records)
+	local strip
 	for p in "${PROGRAMS[@]}"; do
+		strip=.
+		[ "$p" = ml-train ] && strip='map(del(.records))'
 		make_input "$p" 1000 >in.ndjson
 		# a file in, standard output out
 		rm -f runs.ndjson
 		# shellcheck disable=SC2046
 		ML_RUN_LOG=runs.ndjson "$p" $(filter_args "$p") in.ndjson >out.ndjson
-		assert_equal "$(jq -c '.inputs' runs.ndjson)" \
+		assert_equal "$(jq -c "$(record_inputs "$p")" runs.ndjson)" \
 			"[{\"path\":\"in.ndjson\",\"bytes\":$(wc -c <in.ndjson),\"records\":1000,\"sha256\":\"$(sha256_id in.ndjson)\"}]"
-		assert_equal "$(jq -c '.outputs' runs.ndjson)" \
-			"[{\"path\":\"-\",\"bytes\":$(wc -c <out.ndjson),\"records\":$(nlines out.ndjson),\"sha256\":\"$(sha256_id out.ndjson)\"}]"
+		assert_equal "$(jq -c ".outputs | $strip" runs.ndjson)" \
+			"$(jq -c "$strip" <<<"[{\"path\":\"-\",\"bytes\":$(wc -c <out.ndjson),\"records\":$(nlines out.ndjson),\"sha256\":\"$(sha256_id out.ndjson)\"}]")"
 		# standard input in, -o FILE out
 		rm -f runs.ndjson
 		# shellcheck disable=SC2046
 		ML_RUN_LOG=runs.ndjson "$p" $(file_args "$p" file.ndjson) <in.ndjson
-		assert_equal "$(jq -c '.inputs' runs.ndjson)" \
+		assert_equal "$(jq -c "$(record_inputs "$p")" runs.ndjson)" \
 			"[{\"path\":\"-\",\"bytes\":$(wc -c <in.ndjson),\"records\":1000,\"sha256\":\"$(sha256_id in.ndjson)\"}]"
-		assert_equal "$(jq -c '.outputs' runs.ndjson)" \
-			"[{\"path\":\"file.ndjson\",\"bytes\":$(wc -c <file.ndjson),\"records\":$(nlines file.ndjson),\"sha256\":\"$(sha256_id file.ndjson)\"}]"
+		assert_equal "$(jq -c ".outputs | $strip" runs.ndjson)" \
+			"$(jq -c "$strip" <<<"[{\"path\":\"file.ndjson\",\"bytes\":$(wc -c <file.ndjson),\"records\":$(nlines file.ndjson),\"sha256\":\"$(sha256_id file.ndjson)\"}]")"
 	done
+	# ml-predict's first input is its bundle, named by its SHA-256
+	ML_RUN_LOG=runs.ndjson ml-predict "$PREDICT_BUNDLE" in.ndjson >/dev/null
+	assert_equal "$(jq -c '.inputs[0] | [.path, .bytes, .sha256]' runs.ndjson | tail -1)" \
+		"[\"$PREDICT_BUNDLE\",$(wc -c <"$PREDICT_BUNDLE"),\"$(sha256_id "$PREDICT_BUNDLE")\"]"
 }
 
 @test "the run log hashes stdin as it passes, CRLF, blank lines and all" {
@@ -203,8 +236,9 @@ args_for() {
 		rm -f runs.ndjson
 		# shellcheck disable=SC2046
 		cat in.ndjson | ML_RUN_LOG=runs.ndjson "$p" $(filter_args "$p") >out.ndjson
-		assert_equal "$(jq -r '.inputs[0].sha256' runs.ndjson)" "$(sha256_id in.ndjson)"
-		assert_equal "$(jq -r '.inputs[0].bytes' runs.ndjson)" "$(wc -c <in.ndjson)"
+		# (the records' input is the last: ml-predict's bundle comes first)
+		assert_equal "$(jq -r '.inputs[-1].sha256' runs.ndjson)" "$(sha256_id in.ndjson)"
+		assert_equal "$(jq -r '.inputs[-1].bytes' runs.ndjson)" "$(wc -c <in.ndjson)"
 		assert_equal "$(jq -r '.outputs[0].sha256' runs.ndjson)" "$(sha256_id out.ndjson)"
 	done
 }
@@ -360,7 +394,7 @@ args_for() {
 		assert_equal "$(jq -r .run_id runs.ndjson | sort -u | wc -l)" 8
 		# each stage's output is the next one's input, by hash
 		jq -r '[(.argv | index("--tag")) as $i | if $i then .argv[$i + 1] else "s8" end,
-			.inputs[0].sha256, .outputs[0].sha256] | @tsv' runs.ndjson | sort >stages
+			.inputs[-1].sha256, .outputs[0].sha256] | @tsv' runs.ndjson | sort >stages
 		assert_equal "$(cut -f1 stages | tr '\n' ' ')" "s1 s2 s3 s4 s5 s6 s7 s8 "
 		assert_equal "$(head -1 stages | cut -f2)" "$(sha256_id in.ndjson)"
 		assert_equal "$(tail -1 stages | cut -f3)" "$(sha256_id out.ndjson)"
