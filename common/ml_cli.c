@@ -1,3 +1,4 @@
+#include "ml_buf.h"
 #include "ml_cli.h"
 
 #include <errno.h>
@@ -104,13 +105,50 @@ static _Noreturn void print_and_exit(const char *text)
 	exit(ML_EXIT_OK);
 }
 
+/* The --help text with the common options put in for ML_CLI_COMMON_HELP,
+ * their descriptions in the column of the line before it. */
+static char *help_text(const char *usage)
+{
+	static const char *const common[][2] = {
+		{"      --run-log FILE", "append this run's record to FILE"},
+		{"      --no-run-log", "do not log this run"},
+		{"      --progress", "report progress on stderr (default: on a"},
+		{"", "terminal, after two seconds)"},
+		{"  -h, --help", "show this help and exit"},
+		{"      --version", "show the version and exit"},
+	};
+	const char *mark = strstr(usage, ML_CLI_COMMON_HELP);
+	struct ml_buf b = {0};
+
+	if (!mark)
+		return strdup(usage);
+	/* the column: where the description starts on the -v line before */
+	const char *line = mark - 1;
+	while (line > usage && line[-1] != '\n')
+		line--;
+	const char *d = strstr(line, "--verbose");
+	if (!d || d > mark)
+		return strdup(usage);
+	for (d += strlen("--verbose"); d < mark && *d == ' '; d++)
+		;
+	int col = (int)(d - line);
+	ml_buf_add(&b, usage, (size_t)(mark - usage));
+	for (size_t i = 0; i < sizeof common / sizeof *common; i++)
+		ml_buf_printf(&b, "%-*s%s\n", col, common[i][0], common[i][1]);
+	ml_buf_adds(&b, mark + strlen(ML_CLI_COMMON_HELP));
+	ml_buf_terminate(&b);
+	return b.data;
+}
+
 int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg)
 {
 	char version[128];
 
 	switch (opt) {
-	case 'h':
-		print_and_exit(cli->usage);
+	case 'h': {
+		char *text = help_text(cli->usage);
+		print_and_exit(text ? text : cli->usage);
+	}
 	case ML_OPT_VERSION:
 		snprintf(version, sizeof version, "%s (mlpipe) %s\n", cli->prog, ML_VERSION);
 		print_and_exit(version);

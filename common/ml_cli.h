@@ -32,6 +32,11 @@ enum {
 	{"no-run-log", no_argument, NULL, ML_OPT_NO_RUN_LOG}, \
 	{"progress", no_argument, NULL, ML_OPT_PROGRESS}
 
+/* Stands in a program's --help text for the lines of the common options
+ * after its own -v line (whose wording is the program's): --help prints
+ * them there, aligned with that line's description. */
+#define ML_CLI_COMMON_HELP "\001common\n"
+
 /* The short options every program takes, to put first in its optstring
  * (the leading ':' makes a missing argument distinguishable). */
 #define ML_CLI_COMMON_SHORT ":hv"

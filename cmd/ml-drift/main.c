@@ -37,12 +37,7 @@ static const char usage[] =
 "  -o, --output FILE         write to FILE, replaced only when all went well\n"
 "Common:\n"
 "  -v, --verbose             report the verdict on stderr\n"
-"      --run-log FILE        append this run's record to FILE\n"
-"      --no-run-log          do not log this run\n"
-"      --progress            report progress on stderr (default: on a\n"
-"                            terminal, after two seconds)\n"
-"  -h, --help                show this help and exit\n"
-"      --version             show the version and exit\n"
+ML_CLI_COMMON_HELP
 "\n"
 "Output: one NDJSON line per column (method, unit, statistic, p-value,\n"
 "threshold, drifted, the bins or categories used), then a summary line.\n"

@@ -33,12 +33,7 @@ static const char ingest_usage[] =
 "                         member, line, reason, raw) and go on\n"
 "Common:\n"
 "  -v, --verbose          report counts (read, written, rejected) on stderr\n"
-"      --run-log FILE     append this run's record to FILE\n"
-"      --no-run-log       do not log this run\n"
-"      --progress         report progress on stderr (default: on a\n"
-"                         terminal, after two seconds)\n"
-"  -h, --help             show this help and exit\n"
-"      --version          show the version and exit\n"
+ML_CLI_COMMON_HELP
 "\n"
 "Values: integers and decimals in JSON's number syntax become numbers, written\n"
 "exactly as in the source; true and false (also True, TRUE, ...) become\n"

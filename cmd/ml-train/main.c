@@ -50,12 +50,7 @@ static const char usage[] =
 "                          went well (default: standard output, not a terminal)\n"
 "Common:\n"
 "  -v, --verbose           report what was trained on stderr\n"
-"      --run-log FILE      append this run's record to FILE\n"
-"      --no-run-log        do not log this run\n"
-"      --progress          report progress on stderr (default: on a\n"
-"                          terminal, after two seconds)\n"
-"  -h, --help              show this help and exit\n"
-"      --version           show the version and exit\n"
+ML_CLI_COMMON_HELP
 "\n"
 "Exit status: 0 success, 2 trouble (bad usage, bad data, I/O error).\n"
 "Examples:\n"

@@ -39,12 +39,7 @@ static const char usage[] =
 "                          a domain (default 20; 0: none)\n"
 "Common:\n"
 "  -v, --verbose           report counts on stderr\n"
-"      --run-log FILE      append this run's record to FILE\n"
-"      --no-run-log        do not log this run\n"
-"      --progress          report progress on stderr (default: on a\n"
-"                          terminal, after two seconds)\n"
-"  -h, --help              show this help and exit\n"
-"      --version           show the version and exit\n"
+ML_CLI_COMMON_HELP
 "\n"
 "Exit status: 0 valid, 1 too many invalid records or a dataset constraint\n"
 "failed, 2 trouble (bad usage, bad schema, malformed input without\n"
