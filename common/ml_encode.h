@@ -6,7 +6,9 @@
  * a boolean is 0 or 1; a string is one-hot over the most frequent training
  * values plus "other", where unseen values go.  A missing value (null or
  * absent) is the training mean for linear models (0 after standardising;
- * all zeros for a string) and NaN for trees, which learn where it goes. */
+ * all zeros for a string) and NaN for trees, which learn where it goes.
+ * For trees the one-hot columns a string does not light are NaN too, not 0
+ * (see ml_encode_category). */
 #ifndef ML_ENCODE_H
 #define ML_ENCODE_H
 

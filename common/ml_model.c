@@ -459,7 +459,9 @@ void ml_model_free(struct ml_model *m)
 	if (m->booster)
 		ml_gbdt_free(m);
 	free(m->coef);
+	free(m->fitted);
 	m->coef = NULL;
+	m->fitted = NULL;
 }
 
 void ml_model_backend_version(enum ml_algo a, struct ml_buf *out)

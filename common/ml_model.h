@@ -41,6 +41,7 @@ struct ml_model {
 	size_t nout;		/* outputs of the raw score: 1, or nclass (multiclass) */
 	double *coef;		/* linear models: nout x (p + 1), the intercept last */
 	void *booster;		/* gbdt: an XGBoost BoosterHandle */
+	double *fitted;		/* the training rows' scores, when training gave them */
 	uint64_t rounds;	/* gbdt: boosting rounds kept */
 };
 

@@ -104,7 +104,8 @@ static void xgb_setup(void)
 static int make_dmatrix(const float *x, size_t n, size_t p, const double *y, const double *w,
 			DMatrixHandle *out, struct ml_err *err)
 {
-	if (XGDMatrixCreateFromMat(x, (bst_ulong)n, (bst_ulong)p, NAN, out) != 0)
+	/* the rows are read in parallel (threads: OpenMP's default) */
+	if (XGDMatrixCreateFromMat_omp(x, (bst_ulong)n, (bst_ulong)p, NAN, out, 0) != 0)
 		return xgb_fail(err, "cannot build the matrix");
 	for (int pass = 0; pass < 2; pass++) {
 		const double *src = pass ? w : y;
@@ -213,6 +214,14 @@ int ml_gbdt_train(struct ml_model *m, const struct ml_params *ps, const struct m
 	}
 	m->booster = b;
 	b = NULL;
+	/* the training rows' scores come from XGBoost's prediction cache of
+	 * the training matrix: far cheaper than scoring them anew */
+	bst_ulong len;
+	const float *res;
+	if (XGBoosterPredict(m->booster, dtrain, 0, 0, 0, &len, &res) == 0 && len == d->n * m->nout &&
+	    (m->fitted = malloc((len ? len : 1) * sizeof *m->fitted)))
+		for (bst_ulong i = 0; i < len; i++)
+			m->fitted[i] = res[i];
 	rc = 0;
 out:
 	if (b)
