@@ -1,4 +1,6 @@
 /* Unit tests of common/ml_json: the strict scanners and the escaping. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,10 +402,67 @@ static void test_type_name(void)
 	   "type_name names each type as jq's type function does");
 }
 
+/* %g at the shortest of 15, 16, 17 digits that reads back: the reference
+ * ml_json_put_double must equal byte for byte */
+static void shortest_g(double x, char *s, size_t n)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, n, "%.*g", prec, x);
+		if (strtod(s, NULL) == x)
+			break;
+	}
+}
+
+static void test_put_double(void)
+{
+	static const double fixed[] = {0, -0.0, 1, -1, 0.1, 0.5, 1e-5, 1e-4, 123456789012345678.0, 1e21, 1e22,
+				       1e23, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.3,
+				       2.0 / 3, 100, 1e15, 1e16, 1e17, 9007199254740993.0, 0.078595223467755715};
+	struct ml_buf b = {0};
+	char want[40];
+	uint64_t st = 88172645463325252ULL;
+	long bad = 0, n = 0;
+
+	for (long i = 0; i < 400000 + (long)(sizeof fixed / sizeof *fixed); i++) {
+		double x;
+		if (i < (long)(sizeof fixed / sizeof *fixed)) {
+			x = fixed[i];
+		} else {
+			st ^= st << 13;
+			st ^= st >> 7;
+			st ^= st << 17;
+			switch (i % 5) {
+			case 0: memcpy(&x, &st, sizeof x); break;
+			case 1: x = (double)(st >> 11) / 9007199254740992.0; break;
+			case 2: x = (double)(st % 100000000) / 100.0; break;
+			case 3: x = (double)(int64_t)(st % 2000001) - 1000000; break;
+			default: x = ldexp((double)(st >> 11), (int)(st % 200) - 100); break;
+			}
+		}
+		if (!isfinite(x))
+			continue;
+		n++;
+		ml_buf_reset(&b);
+		ml_json_put_double(&b, x);
+		ml_buf_terminate(&b);
+		shortest_g(x, want, sizeof want);
+		if (strcmp(b.data, want) && bad++ < 5)
+			printf("# %.17g: %s, want %s\n", x, b.data, want);
+	}
+	ok(bad == 0, "numbers are written as the shortest %%g that reads back, on %ld values (%ld differ)", n, bad);
+	ml_buf_reset(&b);
+	ml_json_put_double(&b, INFINITY);
+	ml_json_put_double(&b, NAN);
+	ml_buf_terminate(&b);
+	ok(strcmp(b.data, "nullnull") == 0, "infinities and NaN are written as null");
+	ml_buf_free(&b);
+}
+
 int main(void)
 {
 	test_skip_ws();
 	test_scan_string();
+	test_put_double();
 	test_scan_value();
 	test_is_number();
 	test_utf8();
