@@ -416,7 +416,10 @@ static void check_value(struct ml_check *c, size_t fi, const struct ml_rec *r, s
 		return;
 	}
 	ml_buf_reset(&c->str);
-	if (ml_rec_string(r, i, &c->str) < 0) {
+	/* terminated too: REG_STARTEND bounds the match, but regexec's
+	 * callers (ASan's interceptor among them) may still measure the
+	 * string up to its NUL */
+	if (ml_rec_string(r, i, &c->str) < 0 || ml_buf_terminate(&c->str) < 0) {
 		c->oom = 1;
 		return;
 	}
