@@ -240,25 +240,41 @@ int design_build(struct design *d, struct table *t, const struct ml_profile *p, 
 	size_t p_ = d->enc.ncols;
 	if (!(d->x = malloc(n * p_ * sizeof *d->x)))
 		return ml_err_set(err, ML_ERR_IO, "out of memory: %zu x %zu matrix", n, p_);
-	for (size_t fi = 0; fi < d->enc.nfeatures; fi++) {
+	/* row by row, so the matrix is written where it is laid out: per
+	 * feature its column of cells and, for strings, each code's value */
+	size_t nfeat = d->enc.nfeatures;
+	const struct tcol **cols = calloc(nfeat, sizeof *cols);
+	ssize_t **maps = calloc(nfeat, sizeof *maps);
+	int rc = cols && maps ? 0 : ml_err_set(err, ML_ERR_IO, "out of memory");
+	for (size_t fi = 0; fi < nfeat && rc == 0; fi++) {
 		const struct ml_feature *f = &d->enc.features[fi];
-		const struct tcol *c = table_find(t, f->name);
-		ssize_t *map = NULL;
-		if (f->kind == ML_FEATURE_CATEGORY) {
-			if (!(map = malloc((c->nstrs ? c->nstrs : 1) * sizeof *map)))
-				return ml_err_set(err, ML_ERR_IO, "out of memory");
-			for (uint32_t k = 0; k < c->nstrs; k++)
-				map[k] = ml_feature_value_index(f, c->strs[k], c->lens[k]);
+		const struct tcol *c = cols[fi] = table_find(t, f->name);
+		if (f->kind != ML_FEATURE_CATEGORY)
+			continue;
+		if (!(maps[fi] = malloc((c->nstrs ? c->nstrs : 1) * sizeof **maps))) {
+			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
+			break;
 		}
-		for (size_t i = 0; i < n; i++) {
-			float *row = d->x + i * p_;
-			if (map)
-				ml_encode_category(&d->enc, f, c->cell[i] == MISSING_CODE ? -2 : map[c->cell[i]], row);
-			else
-				ml_encode_number(&d->enc, f, cell_float(c->cell[i]), row);
-		}
-		free(map);
+		for (uint32_t k = 0; k < c->nstrs; k++)
+			maps[fi][k] = ml_feature_value_index(f, c->strs[k], c->lens[k]);
 	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		float *row = d->x + i * p_;
+		for (size_t fi = 0; fi < nfeat; fi++) {
+			const struct ml_feature *f = &d->enc.features[fi];
+			uint32_t cell = cols[fi]->cell[i];
+			if (maps[fi])
+				ml_encode_category(&d->enc, f, cell == MISSING_CODE ? -2 : maps[fi][cell], row);
+			else
+				ml_encode_number(&d->enc, f, cell_float(cell), row);
+		}
+	}
+	for (size_t fi = 0; maps && fi < nfeat; fi++)
+		free(maps[fi]);
+	free(maps);
+	free(cols);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
