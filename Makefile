@@ -104,6 +104,8 @@ bench: all
 	@sh bench/run.sh
 	@sh bench/stats.sh
 	@sh bench/validate.sh
+	@sh bench/train.sh
+	@sh bench/eval.sh
 
 install: all
 	install -d $(BINDIR_INSTALL) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
