@@ -10,6 +10,7 @@
 #include "ml_json.h"
 #include "ml_out.h"
 #include "ml_profile.h"
+#include "parallel.h"
 #include "text.h"
 
 static const char usage[] =
@@ -29,6 +30,8 @@ static const char usage[] =
 "                          at most 10000)\n"
 "      --bins N            histogram bins per numeric column (default 20,\n"
 "                          at most 10000)\n"
+"      --threads N         profile with N threads, each a share of the\n"
+"                          records, merged at the end (default 1)\n"
 "  -f, --output-format F   ndjson (the profile) or text (a table); default:\n"
 "                          text when standard output is a terminal\n"
 "  -o, --output FILE       write to FILE, replaced only when all went well\n"
@@ -42,7 +45,7 @@ ML_CLI_COMMON_HELP
 "  parallel ml-stats ::: shards/* | ml-stats --merge > all.profile\n"
 "  ml-stats -f text < data.ndjson\n";
 
-enum { OPT_MERGE = ML_OPT_PROGRAM, OPT_COLUMNS, OPT_EXCLUDE, OPT_TOP, OPT_BINS };
+enum { OPT_MERGE = ML_OPT_PROGRAM, OPT_COLUMNS, OPT_EXCLUDE, OPT_TOP, OPT_BINS, OPT_THREADS };
 
 struct stats {
 	struct ml_cli *cli;
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
 		{"exclude", required_argument, NULL, OPT_EXCLUDE},
 		{"top", required_argument, NULL, OPT_TOP},
 		{"bins", required_argument, NULL, OPT_BINS},
+		{"threads", required_argument, NULL, OPT_THREADS},
 		{NULL, 0, NULL, 0},
 	};
 	struct ml_cli cli;
@@ -181,6 +185,7 @@ int main(int argc, char **argv)
 	struct ml_out *out = NULL;
 	const char *output = NULL, *format = NULL;
 	int opt, merge = 0, status = ML_EXIT_OK;
+	size_t threads = 1;
 
 	memset(&st, 0, sizeof st);
 	ml_cli_init(&cli, "ml-stats", usage, argc, argv);
@@ -203,6 +208,11 @@ int main(int argc, char **argv)
 			st.opts.top = ml_cli_parse_count("--top", optarg);
 			if (st.opts.top < 1 || st.opts.top > 10000)
 				ml_usage_error("--top: between 1 and 10000");
+			break;
+		case OPT_THREADS:
+			threads = ml_cli_parse_count("--threads", optarg);
+			if (threads < 1 || threads > 256)
+				ml_usage_error("--threads: between 1 and 256");
 			break;
 		case OPT_BINS:
 			st.opts.bins = ml_cli_parse_count("--bins", optarg);
@@ -231,6 +241,14 @@ int main(int argc, char **argv)
 		for (int i = 0; i < (n ? n : 1) && status == ML_EXIT_OK; i++)
 			if (merge_input(&st, n ? argv[optind + i] : "-", cli.run, &err) < 0)
 				status = ml_cli_report(&cli, &err);
+	} else if (threads > 1) {
+		struct stats_parallel sp = {.cli = &cli, .p = st.p, .opts = &st.opts, .threads = threads,
+					    .hash = 1};
+		if (stats_parallel(&sp, argv + optind, (size_t)(argc - optind), &err) < 0)
+			status = ml_cli_report(&cli, &err);
+		for (size_t i = 0; i < sp.nnames; i++)
+			free(sp.names[i]);
+		free(sp.names);
 	} else {
 		struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &st,
 				       .run = cli.run, .hash = 1};

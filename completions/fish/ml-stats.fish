@@ -35,6 +35,7 @@ complete -c ml-stats -l columns -x -d 'Profile only these comma-separated column
 complete -c ml-stats -l exclude -x -d 'Leave out these comma-separated columns' -a '(__ml_stats_column_list)'
 complete -c ml-stats -l top -x -d 'Most frequent string values listed (default 10)'
 complete -c ml-stats -l bins -x -d 'Histogram bins per numeric column (default 20)'
+complete -c ml-stats -l threads -x -d 'Profile with N threads, merged at the end (default 1)'
 complete -c ml-stats -s f -l output-format -x -d 'Output format (default: text on a terminal)' \
     -a 'ndjson\t"the profile" text\t"a table"'
 complete -c ml-stats -s o -l output -r -F -d 'Write to FILE, replaced only when all went well'

@@ -532,3 +532,56 @@ shards() {
 	assert_equal "$(jq -c '[.outputs[0].sha256, .counters.profiles, .counters.records, .params.merge]' runs.ndjson)" \
 		"[\"$(sha256_id m.prof)\",2,1000,true]"
 }
+
+@test "--threads N profiles as one pass does: the same counts, extremes and top values, moments within rounding" {
+	# CRLF lines and blank lines in every chunk, more than a chunk (1 MiB) of records
+	/usr/bin/python3 - <<'PY'
+import json, random
+r = random.Random(3)
+with open("par.ndjson", "w") as f:
+    for i in range(60000):
+        f.write(json.dumps({"i": i, "x": r.gauss(0, 1), "s": r.choice("abcd"), "b": r.random() < 0.3,
+                            "n": None if i % 7 == 0 else i % 13}) + ("\r\n" if i % 5 == 0 else "\n"))
+        if i % 1000 == 0:
+            f.write("\n")
+PY
+	ml-stats par.ndjson >one.profile
+	run --separate-stderr ml-stats --threads 3 -o three.profile par.ndjson
+	assert_success
+	local exact='{column, records, present, missing, types, count: .number.count, min: .number.min, max: .number.max, zeros: .number.zeros, top, distinct}'
+	assert_equal "$(jq -c "select(.column) | $exact" three.profile)" "$(jq -c "select(.column) | $exact" one.profile)"
+	assert_equal "$(head -1 three.profile | jq -c '[.records, .bytes, .source]')" "$(head -1 one.profile | jq -c '[.records, .bytes, .source]')"
+	# the mean and the deviation, merged from the threads' shares
+	run /usr/bin/python3 -c '
+import json, sys
+a = [json.loads(l) for l in open("one.profile")][1:]
+b = [json.loads(l) for l in open("three.profile")][1:]
+for x, y in zip(a, b):
+    if "number" in x:
+        for k in ("mean", "std", "sum"):
+            u, v = x["number"][k], y["number"][k]
+            if abs(u - v) > 1e-12 * max(1, abs(u)):
+                print(x["column"], k, u, v)'
+	assert_output ""
+	# the same input and threads give the same bytes
+	ml-stats --threads 3 par.ndjson | cmp - three.profile
+}
+
+@test "--threads N names the file and line of a malformed record, the first one as one pass would" {
+	/usr/bin/python3 -c '
+import json
+with open("a.ndjson", "w") as f:
+    for i in range(40000):
+        f.write(json.dumps({"i": i, "pad": "x" * 40}) + "\n")
+with open("b.ndjson", "w") as f:
+    for i in range(30000):
+        f.write(json.dumps({"i": i}) + "\n")
+        if i in (20000, 25000):
+            f.write("{\"i\":\n")'
+	run --separate-stderr ml-stats --threads 2 a.ndjson b.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "ml-stats: b.ndjson:20002: malformed JSON: expected a value (column 6)"
+	run --separate-stderr ml-stats --threads 0 a.ndjson
+	assert_failure 2
+	assert_regex "$stderr" '--threads'
+}

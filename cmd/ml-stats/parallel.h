@@ -1,0 +1,27 @@
+/* ml-stats --threads (parallel.c). */
+#ifndef STATS_PARALLEL_H
+#define STATS_PARALLEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ml_cli.h"
+#include "ml_profile.h"
+
+struct stats_parallel {
+	struct ml_cli *cli;
+	struct ml_profile *p;		/* the workers' profiles merge into it */
+	const struct ml_profile_opts *opts;
+	size_t threads;
+	int hash;			/* hash the inputs even when not logged */
+	int stop;			/* set (atomically) by a worker that failed */
+	uint64_t records;
+	char **names;			/* the inputs' names, for messages */
+	size_t nnames;
+};
+
+/* Profiles the records of paths[0..n) ("-" or none: stdin) into sp->p with
+ * sp->threads workers; 0, or -1 with err ("FILE:LINE: why"). */
+int stats_parallel(struct stats_parallel *sp, char *const *paths, size_t n, struct ml_err *err);
+
+#endif
