@@ -172,7 +172,7 @@ static int slice_record(struct eval *e, struct slicer *s, const struct ml_rec *r
 	} else {
 		int got = ml_jq_value(s->expr, r, line, len, b, &why, err);
 		if (got < 0)
-			rc = -1;
+			goto out_err;	/* err says why */
 		else if (!got) {
 			/* no value: the record is in no group of this slicer */
 			s->group[e->n] = NO_GROUP;
@@ -189,6 +189,9 @@ static int slice_record(struct eval *e, struct slicer *s, const struct ml_rec *r
 		rc = -1;
 	if (rc < 0)
 		ml_err_set(err, ML_ERR_IO, "out of memory");
+	goto out;
+out_err:
+	rc = -1;
 out:
 	ml_buf_free(&tmp);
 	ml_buf_free(&why);

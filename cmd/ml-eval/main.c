@@ -414,6 +414,8 @@ int main(int argc, char **argv)
 				       ml_task_name(pr.task));
 		e->task = pr.task;
 		e->task_forced = 1;
+		if (e->positive)
+			ml_usage_error("--positive is for scored records; a bundle's classes are its own");
 		if (!(e->x = malloc(4096 * (pr.enc.ncols ? pr.enc.ncols : 1) * sizeof *e->x)))
 			ml_usage_error("out of memory");
 	} else {
@@ -455,6 +457,12 @@ int main(int argc, char **argv)
 			ml_run_input(cli.run, argv[optind - 1],
 				     stat(argv[optind - 1], &st) == 0 ? (uint64_t)st.st_size : 0, -1,
 				     ml_bundle_sha256(pr.bundle));
+	}
+	if (baseline) {
+		/* what the candidate was measured against is an input of the run */
+		struct stat st;
+		ml_run_input(cli.run, baseline, stat(baseline, &st) == 0 ? (uint64_t)st.st_size : 0, -1,
+			     have_base ? ml_bundle_sha256(base_pr.bundle) : NULL);
 	}
 	if (!(out = ml_cli_out_open(&cli, output, &err)) ||
 	    (o.curves && !(curves = ml_cli_out_open(&cli, o.curves, &err)))) {
