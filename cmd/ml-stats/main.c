@@ -246,9 +246,6 @@ int main(int argc, char **argv)
 					    .hash = 1};
 		if (stats_parallel(&sp, argv + optind, (size_t)(argc - optind), &err) < 0)
 			status = ml_cli_report(&cli, &err);
-		for (size_t i = 0; i < sp.nnames; i++)
-			free(sp.names[i]);
-		free(sp.names);
 	} else {
 		struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &st,
 				       .run = cli.run, .hash = 1};

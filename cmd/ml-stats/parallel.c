@@ -5,108 +5,29 @@
  * The reading thread cuts the input into chunks of whole lines, about a
  * megabyte each, and deals them round the workers: chunk i to worker i mod
  * N, so the same input and N give the same profile, byte for byte. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml_fanout.h"
 #include "ml_in.h"
 #include "ml_json.h"
 #include "parallel.h"
 
-#define CHUNK_BYTES (1 << 20)
-#define QUEUE 4			/* chunks waiting per worker */
+#define BLOCK_BYTES (1 << 20)
 
-struct chunk {
-	char *data;
-	size_t len, cap;
-	uint64_t index;		/* order in the input */
-	uint64_t first_line;
-	const char *file;	/* owned by the reader's list of names */
-	uint64_t *records;	/* its input's count of records */
-};
-
-struct worker {
-	pthread_t tid;
+/* A worker's own profile and record index. */
+struct share {
 	struct ml_profile *p;
-	struct chunk queue[QUEUE];
-	size_t head, count;
-	int closed;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	/* the first error, with the index of its chunk */
-	struct ml_err err;
-	uint64_t err_chunk;
-	int failed;
+	struct ml_rec *r;
 };
 
-static int *stop_flag;
-
-static void *work(void *arg)
+static int profile_line(void *ctx, const char *line, size_t len, struct ml_err *err)
 {
-	struct worker *w = arg;
-	struct ml_rec *r = ml_rec_new();
+	struct share *sh = ctx;
 
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (!w->count && !w->closed)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->count) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		struct chunk c = w->queue[w->head];
-		pthread_mutex_unlock(&w->mu);
-
-		const char *p = c.data, *end = c.data + c.len;
-		uint64_t line = c.first_line, records = 0;
-		while (!w->failed && p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = (size_t)(nl - p);
-			if (n && p[n - 1] == '\r')
-				n--;
-			int blank = ml_json_skip_ws(p, p + n) == p + n;
-			records += !blank;
-			if (!blank &&
-			    (!r || ml_rec_parse(r, p, n, &w->err) < 0 || ml_profile_add(w->p, r, &w->err) < 0)) {
-				if (!r)
-					ml_err_set(&w->err, ML_ERR_IO, "out of memory");
-				ml_err_prefix(&w->err, "%s:%llu", c.file, (unsigned long long)line);
-				w->failed = 1;
-				w->err_chunk = c.index;
-				__atomic_store_n(stop_flag, 1, __ATOMIC_RELAXED);
-			}
-			p = nl + 1;
-			line++;
-		}
-
-		__atomic_add_fetch(c.records, records, __ATOMIC_RELAXED);
-		pthread_mutex_lock(&w->mu);
-		free(w->queue[w->head].data);
-		w->queue[w->head].data = NULL;
-		w->head = (w->head + 1) % QUEUE;
-		w->count--;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
-	if (!w->failed && ml_profile_finish(w->p, &w->err) < 0) {
-		w->failed = 1;
-		w->err_chunk = UINT64_MAX;
-	}
-	ml_rec_free(r);
-	return NULL;
-}
-
-/* Hands chunk c to its worker, waiting while that worker's queue is full. */
-static void deal(struct worker *w, struct chunk *c)
-{
-	pthread_mutex_lock(&w->mu);
-	while (w->count == QUEUE)
-		pthread_cond_wait(&w->cv, &w->mu);
-	w->queue[(w->head + w->count) % QUEUE] = *c;
-	w->count++;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	memset(c, 0, sizeof *c);
+	if (ml_rec_parse(sh->r, line, len, err) < 0 || ml_profile_add(sh->p, sh->r, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* An input as the run log wants it, once its records are counted. */
@@ -119,11 +40,14 @@ struct input_done {
 /* Reads one input in blocks cut at their last newline and deals them round
  * the workers (the reading thread does not look at the lines: measured,
  * splitting them here cost as much as a worker's parse). */
-static int read_input(struct stats_parallel *sp, const char *path, struct worker *w, size_t nw,
-		      uint64_t *chunks, struct input_done *done, struct ml_err *err)
+static int read_input(struct stats_parallel *sp, const char *path, struct ml_fanout *fo,
+		      struct input_done *done, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
-	struct chunk c = {0};
+	struct {
+		char *data;
+		size_t len;
+	} c = {0};
 	char *carry = NULL;
 	size_t ncarry = 0;
 	uint64_t line = 1;
@@ -133,18 +57,8 @@ static int read_input(struct stats_parallel *sp, const char *path, struct worker
 		return -1;
 	if (!ml_run_log_path(sp->cli->run) && !sp->hash)
 		ml_in_no_hash(in);
-	/* the name outlives the input: chunks may be read after it closed */
-	char **names = realloc(sp->names, (sp->nnames + 1) * sizeof *names);
-	if (!names || !(names[sp->nnames] = strdup(ml_in_name(in)))) {
-		if (names)
-			sp->names = names;
-		ml_in_close(in);
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	}
-	sp->names = names;
-	const char *name = names[sp->nnames++];
-	while (!eof && !__atomic_load_n(&sp->stop, __ATOMIC_RELAXED)) {
-		size_t cap = CHUNK_BYTES + ncarry + 1;
+	while (!eof && !ml_fanout_failed(fo)) {
+		size_t cap = BLOCK_BYTES + ncarry + 1;
 		if (!(c.data = malloc(cap))) {
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
@@ -200,13 +114,14 @@ static int read_input(struct stats_parallel *sp, const char *path, struct worker
 		uint64_t lines = 0;
 		for (const char *p = c.data, *e = c.data + c.len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
 			lines++;
-		c.first_line = line;
-		c.file = name;
-		c.index = (*chunks)++;
-		c.records = &done->records;
+		if (ml_fanout_block(fo, c.data, c.len, ml_in_name(in), line, &done->records) < 0) {
+			c.data = NULL;
+			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
+			break;
+		}
+		c.data = NULL;
 		line += lines;
 		ml_cli_progress(sp->cli, line - 1);
-		deal(&w[c.index % nw], &c);
 	}
 	free(c.data);
 	free(carry);
@@ -222,47 +137,32 @@ static int read_input(struct stats_parallel *sp, const char *path, struct worker
 int stats_parallel(struct stats_parallel *sp, char *const *paths, size_t n, struct ml_err *err)
 {
 	size_t nw = sp->threads;
-	struct worker *w = calloc(nw, sizeof *w);
-	uint64_t chunks = 0;
-	size_t started = 0;
+	struct share *shares = calloc(nw, sizeof *shares);
+	void **ctxs = calloc(nw, sizeof *ctxs);
+	struct input_done *inputs = calloc(n ? n : 1, sizeof *inputs);
+	struct ml_fanout *fo = NULL;
+	size_t ninputs = 0;
 	int rc = 0;
 
-	if (!w)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	stop_flag = &sp->stop;
-	for (size_t i = 0; i < nw && rc == 0; i++) {
-		pthread_mutex_init(&w[i].mu, NULL);
-		pthread_cond_init(&w[i].cv, NULL);
-		if (!(w[i].p = ml_profile_new(sp->opts)))
-			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
-		else if (pthread_create(&w[i].tid, NULL, work, &w[i]) != 0)
-			rc = ml_err_set(err, ML_ERR_IO, "cannot start a thread");
-		else
-			started++;
-	}
-	struct input_done *inputs = calloc(n ? n : 1, sizeof *inputs);
-	size_t ninputs = 0;
-	if (!inputs && rc == 0)
+	if (!shares || !ctxs || !inputs)
 		rc = ml_err_set(err, ML_ERR_IO, "out of memory");
-	for (size_t i = 0; i < (n ? n : 1) && rc == 0 && !__atomic_load_n(&sp->stop, __ATOMIC_RELAXED); i++)
-		rc = read_input(sp, n ? paths[i] : "-", w, nw, &chunks, &inputs[ninputs++], err);
-	for (size_t i = 0; i < started; i++) {
-		pthread_mutex_lock(&w[i].mu);
-		w[i].closed = 1;
-		pthread_cond_broadcast(&w[i].cv);
-		pthread_mutex_unlock(&w[i].mu);
-		pthread_join(w[i].tid, NULL);
+	for (size_t i = 0; i < nw && rc == 0; i++) {
+		ctxs[i] = &shares[i];
+		if (!(shares[i].p = ml_profile_new(sp->opts)) || !(shares[i].r = ml_rec_new()))
+			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 	}
-	/* the error of the earliest chunk is the one a single pass meets first */
-	size_t worst = nw;
-	for (size_t i = 0; i < started; i++)
-		if (w[i].failed && (worst == nw || w[i].err_chunk < w[worst].err_chunk))
-			worst = i;
-	if (worst < nw) {
-		/* a reading error of its own stands; else the worker's */
-		if (rc == 0)
-			*err = w[worst].err;
-		rc = -1;
+	if (rc == 0 && !(fo = ml_fanout_start(nw, profile_line, ctxs)))
+		rc = ml_err_set(err, ML_ERR_IO, "cannot start the threads");
+	for (size_t i = 0; i < (n ? n : 1) && rc == 0 && !ml_fanout_failed(fo); i++)
+		rc = read_input(sp, n ? paths[i] : "-", fo, &inputs[ninputs++], err);
+	if (fo) {
+		struct ml_err werr;
+		/* a reading error of its own stands; else the workers' */
+		if (ml_fanout_finish(fo, &werr) < 0 && rc == 0) {
+			*err = werr;
+			rc = -1;
+		}
+		ml_fanout_free(fo);
 	}
 	for (size_t i = 0; i < ninputs; i++) {
 		if (inputs[i].path)
@@ -272,17 +172,15 @@ int stats_parallel(struct stats_parallel *sp, char *const *paths, size_t n, stru
 		free(inputs[i].path);
 		free(inputs[i].sha256);
 	}
-	free(inputs);
 	for (size_t i = 0; i < nw && rc == 0; i++)
-		if (ml_profile_merge(sp->p, w[i].p, err) < 0)
+		if (ml_profile_finish(shares[i].p, err) < 0 || ml_profile_merge(sp->p, shares[i].p, err) < 0)
 			rc = -1;
-	for (size_t i = 0; i < nw; i++) {
-		ml_profile_free(w[i].p);
-		for (size_t k = 0; k < QUEUE; k++)
-			free(w[i].queue[k].data);
-		pthread_mutex_destroy(&w[i].mu);
-		pthread_cond_destroy(&w[i].cv);
+	for (size_t i = 0; shares && i < nw; i++) {
+		ml_profile_free(shares[i].p);
+		ml_rec_free(shares[i].r);
 	}
-	free(w);
+	free(shares);
+	free(ctxs);
+	free(inputs);
 	return rc;
 }

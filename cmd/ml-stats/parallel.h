@@ -14,10 +14,7 @@ struct stats_parallel {
 	const struct ml_profile_opts *opts;
 	size_t threads;
 	int hash;			/* hash the inputs even when not logged */
-	int stop;			/* set (atomically) by a worker that failed */
 	uint64_t records;
-	char **names;			/* the inputs' names, for messages */
-	size_t nnames;
 };
 
 /* Profiles the records of paths[0..n) ("-" or none: stdin) into sp->p with

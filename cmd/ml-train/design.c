@@ -101,15 +101,30 @@ static int decide_task(struct design *d, struct table *t, const struct tcol *c, 
 		free(order);
 		free(index);
 	} else {
-		double *v = malloc((n ? n : 1) * sizeof *v);
+		/* the distinct values, in order, up to one more than a task of
+		 * classes may have (sorting every target was a tenth of the time
+		 * outside the solver on a million records) */
+		enum { MAX_CLASSES = 1000 };
+		double *v = malloc((MAX_CLASSES + 1) * sizeof *v);
 		size_t k = 0;
 		if (!v)
 			return ml_err_set(err, ML_ERR_IO, "out of memory");
-		memcpy(v, t->y, n * sizeof *v);
-		qsort(v, n, sizeof *v, cmp_double);
-		for (size_t i = 0; i < n; i++)
-			if (!k || v[i] != v[k - 1])
-				v[k++] = v[i];
+		for (size_t i = 0; i < n && k <= MAX_CLASSES; i++) {
+			double x = t->y[i];
+			size_t lo = 0, hi = k;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (v[mid] < x)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < k && v[lo] == x)
+				continue;
+			memmove(v + lo + 1, v + lo, (k - lo) * sizeof *v);
+			v[lo] = x;
+			k++;
+		}
 		if (task < 0)
 			task = k == 2 ? ML_TASK_BINARY : ML_TASK_REGRESSION;
 		if (task == ML_TASK_REGRESSION) {
@@ -122,9 +137,10 @@ static int decide_task(struct design *d, struct table *t, const struct tcol *c, 
 			ml_buf_free(&raw);
 			return rc;
 		}
-		if (k > 1000)
-			rc = ml_err_set(err, ML_ERR_USAGE, "--task %s: the target '%s' has %zu distinct "
-					"numbers; at most 1000 classes", ml_task_name((enum ml_task)task), c->name, k);
+		if (k > MAX_CLASSES)
+			rc = ml_err_set(err, ML_ERR_USAGE, "--task %s: the target '%s' has more than %d "
+					"distinct numbers; at most %d classes", ml_task_name((enum ml_task)task),
+					c->name, MAX_CLASSES, MAX_CLASSES);
 		for (size_t i = 0; i < k && rc == 0; i++) {
 			ml_buf_reset(&raw);
 			ml_json_put_double(&raw, v[i]);

@@ -76,8 +76,9 @@ static struct tcol *add_column(struct table *t, const char *name, size_t n)
 	 * missing code are told apart once the kind is known */
 	for (size_t i = 0; i < t->nrows; i++)
 		c->cell[i] = MISSING_CODE;
-	c->used = (n == strlen(t->target) && !memcmp(name, t->target, n)) ||
-		  (t->weight && n == strlen(t->weight) && !memcmp(name, t->weight, n)) ||
+	c->is_target = n == strlen(t->target) && !memcmp(name, t->target, n);
+	c->is_weight = t->weight && n == strlen(t->weight) && !memcmp(name, t->weight, n);
+	c->used = c->is_target || c->is_weight ||
 		  ((!t->nonly || listed(t->only, t->nonly, name, n)) &&
 		   !listed(t->exclude, t->nexclude, name, n));
 	if (t->ncols == t->colcap) {
@@ -234,8 +235,7 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			return ml_err_set(err, ML_ERR_IO, "out of memory");
 		if (!c->used)
 			continue;
-		int is_target = !strcmp(c->name, t->target);
-		int is_weight = t->weight && !strcmp(c->name, t->weight);
+		int is_target = c->is_target, is_weight = c->is_weight;
 		enum ml_json_type type = ml_rec_type(r, i);
 		double x;
 		switch (type) {

@@ -30,6 +30,7 @@ struct tcol {
 	uint32_t *slots;	/* open addressing: code + 1 */
 	size_t nslots;
 	int used;		/* a feature, the target or the weight */
+	int is_target, is_weight;
 };
 
 struct table {

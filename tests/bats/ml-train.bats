@@ -685,7 +685,7 @@ EOF
 	refused "--task regression: the target 'y' is a string" -t y --task regression "$BIN"
 	refused "--task" -t y --task ranking "$BIN"
 	seq 0 1000 | awk '{ print "{\"x\":" $1 ",\"y\":" $1 "}" }' >many.ndjson
-	refused "1001 distinct.*at most 1000 classes" -t y --task multiclass -a gbdt many.ndjson
+	refused "more than 1000 distinct.*at most 1000 classes" -t y --task multiclass -a gbdt many.ndjson
 }
 
 @test "an unknown --algo and an unknown --param of each algorithm are refused, naming them" {
