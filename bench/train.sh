@@ -104,7 +104,8 @@ ones=$(awk '{ s += $1 } END { printf "%.1f%%", 100 * s / NR }' "$TDIR/train-lr.s
 nnz_lr=$(jq .nnz_lr "$ENC")
 say "data: $TRAIN $n_train records ($(bytes "$TRAIN") bytes), $TEST $n_test records; $ncols encoded columns"
 
-# ml-train's gbdt matrix (numbers raw, NaN when missing; one-hot 0/1) as
+# ml-train's gbdt matrix (numbers raw, NaN when missing; one-hot 1, the
+# unlit columns NaN) as
 # 32-bit floats, rebuilt from train-gb.svm, for the XGBoost memory probe;
 # the count of NaN must be the generator's count of missing cells
 GBX=$TDIR/gb-x.npy
@@ -123,7 +124,11 @@ D = X.toarray()
 col, missing = 0, 0
 for f in e["features"]:
     if f["kind"] == "category":
-        col += len(f["values"]) + 1
+        # as ml-train encodes for trees: a string's unlit columns missing
+        w = len(f["values"]) + 1
+        block = D[:, col:col + w]
+        block[block == 0] = np.nan
+        col += w
         continue
     present = np.zeros(D.shape[0], dtype=bool)
     present[csc.indices[csc.indptr[col]:csc.indptr[col + 1]]] = True
