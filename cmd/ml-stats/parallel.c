@@ -63,7 +63,8 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
 		}
-		memcpy(c.data, carry, ncarry);
+		if (ncarry)
+			memcpy(c.data, carry, ncarry);
 		c.len = ncarry;
 		/* fill the block; a line longer than a block makes it grow */
 		for (;;) {
@@ -102,7 +103,8 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
 		}
-		memcpy(carry, c.data + cut, ncarry);
+		if (ncarry)
+			memcpy(carry, c.data + cut, ncarry);
 		c.len = cut;
 		if (eof && c.len && c.data[c.len - 1] != '\n')
 			c.data[c.len++] = '\n';
