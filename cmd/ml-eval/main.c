@@ -179,6 +179,18 @@ static int metrics_line(const struct eval *e, const struct rows *rows, const cha
 	}
 	if (metrics_json(e, rows, NULL, b, err) < 0)
 		return -1;
+	/* a metric that cannot be computed is null, and says why */
+	if (e->task == ML_TASK_BINARY && e->have_prob) {
+		double v[16];
+		if (metrics_values(e, rows, NULL, v, err) < 0)
+			return -1;
+		if (isnan(v[4])) {
+			ml_buf_adds(b, ",\"notes\":[\"auc needs both classes among the "
+				       "labels: these records have one\"]");
+			if (!by)
+				ml_warn("note: auc is undefined (null): the labels hold one class");
+		}
+	}
 	if (o->bootstrap) {
 		double lo[16], hi[16];
 		if (bootstrap(e, rows, o->bootstrap, o->seed, o->confidence, o->threads, lo, hi, err) < 0)

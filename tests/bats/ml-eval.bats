@@ -64,6 +64,16 @@ evaluate() {
 	assert_json_lines out.ndjson
 }
 
+# evaluate_one_class ARGS...: as evaluate, for labels of one class: the AUC
+# cannot be computed, and ml-eval says so on stderr and in "notes".
+evaluate_one_class() {
+	run --separate-stderr to_out ml-eval "$@"
+	assert_success
+	assert_equal "$stderr" "ml-eval: note: auc is undefined (null): the labels hold one class"
+	assert_json_lines out.ndjson
+	assert_equal "$(field out.ndjson '.notes | length')" 1
+}
+
 # field FILE JQ: JQ over the first line of FILE, compact.
 field() {
 	head -1 "$1" | jq -c "$2"
@@ -213,14 +223,14 @@ assert_data_error() {
 		+ check out.ndjson renamed2.ndjson --label truth --pred guess
 }
 
-@test "an input whose labels are all one class: auc is null, exit 0" {
+@test "an input whose labels are all one class: auc is null, with a note, exit 0" {
 	jq -c 'select(.y)' "$D/binary-small.ndjson" >one.ndjson
-	evaluate --label y one.ndjson
+	evaluate_one_class --label y one.ndjson
 	assert_equal "$(field out.ndjson '[.records > 0, .auc]')" '[true,null]'
 	# with a bundle too, whose classes are both known
 	jq -c 'select(.y | not)' "$D/test.ndjson" >one.ndjson
 	jq -c 'select(.y | not)' "$D/logistic.pred.ndjson" >one.pred.ndjson
-	evaluate "$D/logistic.bundle" one.ndjson
+	evaluate_one_class "$D/logistic.bundle" one.ndjson
 	assert_equal "$(field out.ndjson '[.records > 0, .auc, .classes, .confusion.tp + .confusion.fn]')" \
 		'[true,null,[false,true],0]'
 	assert_reference check out.ndjson one.pred.ndjson --label y --classes '[false,true]'
@@ -228,7 +238,7 @@ assert_data_error() {
 
 @test "an input whose labels are all true: true is still class 1, and the metrics are scikit-learn's" {
 	jq -c 'select(.y)' "$D/binary-small.ndjson" >one.ndjson
-	evaluate --label y one.ndjson
+	evaluate_one_class --label y one.ndjson
 	assert_reference check out.ndjson one.ndjson --label y
 	assert_equal "$(field out.ndjson '[.confusion.tn, .confusion.fp]')" '[0,0]'
 }
