@@ -247,16 +247,6 @@ static void violate(struct ml_check *c, size_t rule, const struct ml_place *at,
 	va_end(ap);
 }
 
-/* Characters (code points) of valid UTF-8. */
-static uint64_t utf8_chars(const char *s, size_t n)
-{
-	uint64_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return k;
-}
-
 static int in_string_domain(const struct ml_field *f, const char *s, size_t n)
 {
 	size_t lo = 0, hi = f->ndomain;
@@ -434,7 +424,7 @@ static void check_value(struct ml_check *c, size_t fi, const struct ml_rec *r, s
 				f->pattern_text);
 	}
 	if (f->has_min_length || f->has_max_length) {
-		uint64_t k = utf8_chars(s, n);
+		uint64_t k = ml_utf8_chars(s, n);
 		if (f->has_min_length && k < f->min_length)
 			violate(c, rule[ML_RULE_MIN_LENGTH], at, v, vlen,
 				"%llu characters, fewer than min_length %llu", (unsigned long long)k,

@@ -640,6 +640,15 @@ static int put_g(struct ml_buf *out, int neg, const char *d, int prec, int x)
  * from the 17 digits and checked by reading them back; where the digits cut
  * off are exactly a half, the 17 digits cannot tell which way the value
  * rounds, and printf is asked.  The output is %g's, byte for byte. */
+size_t ml_utf8_chars(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return k;
+}
+
 int ml_json_put_double(struct ml_buf *out, double x)
 {
 	char s[40], d[20];

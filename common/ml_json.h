@@ -49,6 +49,8 @@ const char *ml_json_scan_value(const char *p, const char *end, int depth,
 int ml_json_is_number(const char *s, size_t n);
 /* Length of the longest valid UTF-8 prefix of s[0..n) (n when all valid). */
 size_t ml_utf8_valid_prefix(const char *s, size_t n);
+/* Characters (code points) of valid UTF-8 s[0..n). */
+size_t ml_utf8_chars(const char *s, size_t n);
 /* Appends the decoded contents of a scanned string (the bytes between its
  * quotes) to out; returns 0, or -1 when memory is out. */
 int ml_json_unescape(const char *s, size_t n, struct ml_buf *out);

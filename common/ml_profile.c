@@ -178,15 +178,6 @@ static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r,
 	return c;
 }
 
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += ((unsigned char)s[i] & 0xC0) != 0x80;
-	return k;
-}
-
 static int add_string(struct ml_profile *p, struct ml_column *c, const struct ml_rec *r, size_t i)
 {
 	size_t n;
@@ -205,7 +196,7 @@ static int add_string(struct ml_profile *p, struct ml_column *c, const struct ml
 		return -1;
 	if (ml_cat_add(c->cat, s, n) < 0)
 		return -1;
-	uint64_t len = utf8_chars(s, n);
+	uint64_t len = ml_utf8_chars(s, n);
 	if (len < c->len_min)
 		c->len_min = len;
 	if (len > c->len_max)

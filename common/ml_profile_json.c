@@ -12,13 +12,6 @@
 static const double quantile_at[] = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
 static const char *const quantile_name[] = {"p1", "p5", "p25", "p50", "p75", "p95", "p99"};
 
-/* The shortest decimal that reads back as the same double; null when not
- * finite (JSON has no infinities). */
-static void put_double(struct ml_buf *b, double x)
-{
-	ml_json_put_double(b, x);
-}
-
 static void put_u64(struct ml_buf *b, uint64_t v)
 {
 	ml_buf_printf(b, "%llu", (unsigned long long)v);
@@ -40,7 +33,7 @@ static void put_histogram(struct ml_buf *b, const struct ml_numstats *s, size_t 
 	for (size_t j = 0; j <= bins; j++) {
 		if (j)
 			ml_buf_addc(b, ',');
-		put_double(b, j == bins ? s->max : s->min + (s->max - s->min) * (double)j / (double)bins);
+		ml_json_put_double(b, j == bins ? s->max : s->min + (s->max - s->min) * (double)j / (double)bins);
 	}
 	ml_buf_adds(b, "],\"counts\":[");
 	for (size_t j = 1; j <= bins; j++) {
@@ -62,17 +55,17 @@ static void put_numbers(struct ml_buf *b, const struct ml_numstats *s, size_t bi
 	ml_buf_adds(b, ",\"number\":{\"count\":");
 	put_u64(b, s->count);
 	ml_buf_adds(b, ",\"mean\":");
-	put_double(b, s->count ? s->mean : NAN);
+	ml_json_put_double(b, s->count ? s->mean : NAN);
 	ml_buf_adds(b, ",\"std\":");
-	put_double(b, ml_numstats_std(s));
+	ml_json_put_double(b, ml_numstats_std(s));
 	ml_buf_adds(b, ",\"variance\":");
-	put_double(b, s->count > 1 ? s->m2 / (double)(s->count - 1) : NAN);
+	ml_json_put_double(b, s->count > 1 ? s->m2 / (double)(s->count - 1) : NAN);
 	ml_buf_adds(b, ",\"min\":");
-	put_double(b, s->count ? s->min : NAN);
+	ml_json_put_double(b, s->count ? s->min : NAN);
 	ml_buf_adds(b, ",\"max\":");
-	put_double(b, s->count ? s->max : NAN);
+	ml_json_put_double(b, s->count ? s->max : NAN);
 	ml_buf_adds(b, ",\"sum\":");
-	put_double(b, s->sum + s->sum_c);
+	ml_json_put_double(b, s->sum + s->sum_c);
 	ml_buf_adds(b, ",\"zeros\":");
 	put_u64(b, s->zeros);
 	ml_buf_adds(b, ",\"negatives\":");
@@ -89,20 +82,20 @@ static void put_numbers(struct ml_buf *b, const struct ml_numstats *s, size_t bi
 			if (q)
 				ml_buf_addc(b, ',');
 			put_key(b, quantile_name[q]);
-			put_double(b, ml_kll_quantile(s->sketch, quantile_at[q]));
+			ml_json_put_double(b, ml_kll_quantile(s->sketch, quantile_at[q]));
 		}
 		ml_buf_adds(b, "},\"histogram\":");
 		put_histogram(b, s, bins);
 	}
 	/* what a merge needs to be exact */
 	ml_buf_adds(b, ",\"m2\":");
-	put_double(b, s->m2);
+	ml_json_put_double(b, s->m2);
 	ml_buf_adds(b, ",\"shift\":");
-	put_double(b, s->count ? s->shift : NAN);
+	ml_json_put_double(b, s->count ? s->shift : NAN);
 	ml_buf_adds(b, ",\"mean_shifted\":");
-	put_double(b, s->count ? s->mean_s : NAN);
+	ml_json_put_double(b, s->count ? s->mean_s : NAN);
 	ml_buf_adds(b, ",\"sum_c\":");
-	put_double(b, s->sum_c);
+	ml_json_put_double(b, s->sum_c);
 	if (s->sketch) {
 		ml_buf_adds(b, ",\"sketch\":");
 		ml_kll_to_json(s->sketch, b);
@@ -136,7 +129,7 @@ static void put_strings(struct ml_buf *b, const struct ml_column *c, size_t top)
 	ml_buf_adds(b, "],\"length\":{\"min\":");
 	put_u64(b, total ? c->len_min : 0);
 	ml_buf_adds(b, ",\"mean\":");
-	put_double(b, total ? (double)c->len_sum / (double)total : NAN);
+	ml_json_put_double(b, total ? (double)c->len_sum / (double)total : NAN);
 	ml_buf_adds(b, ",\"max\":");
 	put_u64(b, c->len_max);
 	ml_buf_adds(b, ",\"sum\":");

@@ -260,6 +260,26 @@ int ml_rec_string(const struct ml_rec *r, size_t i, struct ml_buf *out)
 	return ml_json_unescape(r->line + f->val_off + 1, f->val_len - 2, out);
 }
 
+int ml_rec_value_json(const struct ml_rec *r, size_t i, struct ml_buf *out, struct ml_buf *tmp)
+{
+	enum ml_json_type t = ml_rec_type(r, i);
+	double x;
+	size_t n;
+
+	if (t == ML_JSON_STRING) {
+		ml_buf_reset(tmp);
+		if (ml_rec_string(r, i, tmp) < 0)
+			return -1;
+		return ml_json_quote(out, tmp->data ? tmp->data : "", tmp->len);
+	}
+	if (t == ML_JSON_NUMBER) {
+		ml_rec_number(r, i, &x);
+		return ml_json_put_double(out, x);
+	}
+	const char *raw = ml_rec_value_raw(r, i, &n);
+	return ml_buf_add(out, raw, n);
+}
+
 const char *ml_rec_body(const struct ml_rec *r, size_t *len)
 {
 	*len = r->close_off;

@@ -44,6 +44,11 @@ int ml_rec_key(const struct ml_rec *r, size_t i, struct ml_buf *out);
 int ml_rec_number(const struct ml_rec *r, size_t i, double *out);
 /* Appends field i's decoded string to out; -1 when not a string (or memory). */
 int ml_rec_string(const struct ml_rec *r, size_t i, struct ml_buf *out);
+/* Appends field i's value as canonical JSON text, so that equal values give
+ * equal texts (a class label, a group): a string quoted from its decoded
+ * text, a number as its shortest double, anything else as written; tmp is
+ * scratch.  0, or -1 when memory is out. */
+int ml_rec_value_json(const struct ml_rec *r, size_t i, struct ml_buf *out, struct ml_buf *tmp);
 /* The bytes of the line from its start up to (not including) the closing
  * brace, and whether the object has at least one field, for writers that
  * append fields while keeping the original bytes. */

@@ -7,14 +7,7 @@
 #include <string.h>
 
 #include "eval.h"
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+#include "ml_rand.h"
 
 /* Resample b as weights: how many times each row was drawn. */
 void resample_weights(const struct rows *rows, uint64_t seed, size_t b, double *w)
@@ -24,7 +17,7 @@ void resample_weights(const struct rows *rows, uint64_t seed, size_t b, double *
 	for (size_t j = 0; j < rows->n; j++)
 		w[rows->idx ? rows->idx[j] : j] = 0;
 	for (size_t j = 0; j < rows->n; j++) {
-		size_t pick = (size_t)(splitmix64(&s) % rows->n);
+		size_t pick = (size_t)(ml_splitmix64(&s) % rows->n);
 		w[rows->idx ? rows->idx[pick] : pick] += 1;
 	}
 }

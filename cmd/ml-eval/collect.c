@@ -67,27 +67,6 @@ void dict_free(struct dict *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* The JSON text of field i: strings quoted, numbers shortest, as is else. */
-static int value_json(const struct ml_rec *r, size_t i, struct ml_buf *out, struct ml_buf *tmp)
-{
-	enum ml_json_type t = ml_rec_type(r, i);
-	double x;
-	size_t n;
-
-	if (t == ML_JSON_STRING) {
-		ml_buf_reset(tmp);
-		if (ml_rec_string(r, i, tmp) < 0)
-			return -1;
-		return ml_json_quote(out, tmp->data ? tmp->data : "", tmp->len);
-	}
-	if (t == ML_JSON_NUMBER) {
-		ml_rec_number(r, i, &x);
-		return ml_json_put_double(out, x);
-	}
-	const char *raw = ml_rec_value_raw(r, i, &n);
-	return ml_buf_add(out, raw, n);
-}
-
 static int grow(struct eval *e)
 {
 	size_t cap = e->cap ? e->cap * 2 : 4096;
@@ -167,7 +146,7 @@ static int slice_record(struct eval *e, struct slicer *s, const struct ml_rec *r
 		else if (ml_rec_type(r, (size_t)i) == ML_JSON_STRING) {
 			if (ml_rec_string(r, (size_t)i, b) < 0)
 				rc = -1;
-		} else if (value_json(r, (size_t)i, b, &tmp) < 0)
+		} else if (ml_rec_value_json(r, (size_t)i, b, &tmp) < 0)
 			rc = -1;
 	} else {
 		int got = ml_jq_value(s->expr, r, line, len, b, &why, err);
@@ -213,7 +192,7 @@ static int read_label(struct eval *e, const struct ml_rec *r, double *y, struct 
 			return ml_err_set(err, ML_ERR_DATA, "the label '%s' is not a number", e->label);
 		return ml_rec_number(r, (size_t)i, y);
 	}
-	rc = value_json(r, (size_t)i, &json, &tmp);
+	rc = ml_rec_value_json(r, (size_t)i, &json, &tmp);
 	if (rc == 0)
 		rc = class_of(e, json.data, json.len, &id, err);
 	else
@@ -324,7 +303,7 @@ static int read_scores(struct eval *e, const struct ml_rec *r, struct ml_err *er
 	}
 	struct ml_buf json = {0}, tmp = {0};
 	uint32_t id = 0;
-	int rc = value_json(r, (size_t)i, &json, &tmp) < 0 ? ml_err_set(err, ML_ERR_IO, "out of memory")
+	int rc = ml_rec_value_json(r, (size_t)i, &json, &tmp) < 0 ? ml_err_set(err, ML_ERR_IO, "out of memory")
 							    : class_of(e, json.data, json.len, &id, err);
 	e->pred_class[n] = id;
 	ml_buf_free(&json);

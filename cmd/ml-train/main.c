@@ -132,7 +132,6 @@ static int target_of(const struct design *d, const struct ml_rec *r, const char 
 {
 	ssize_t i = ml_rec_find(r, target, strlen(target));
 	enum ml_json_type t = i < 0 ? ML_JSON_NULL : ml_rec_type(r, (size_t)i);
-	double x;
 
 	if (t == ML_JSON_NULL)
 		return ml_err_set(err, ML_ERR_DATA, "no value for the target '%s'", target);
@@ -141,19 +140,12 @@ static int target_of(const struct design *d, const struct ml_rec *r, const char 
 			return ml_err_set(err, ML_ERR_DATA, "the target '%s' is not a number", target);
 		return ml_rec_number(r, (size_t)i, y);
 	}
+	struct ml_buf s = {0};
 	ml_buf_reset(tmp);
-	if (t == ML_JSON_STRING) {
-		struct ml_buf s = {0};
-		ml_rec_string(r, (size_t)i, &s);
-		ml_json_quote(tmp, s.data ? s.data : "", s.len);
-		ml_buf_free(&s);
-	} else if (t == ML_JSON_NUMBER) {
-		ml_rec_number(r, (size_t)i, &x);
-		ml_json_put_double(tmp, x);
-	} else {
-		ml_buf_adds(tmp, t == ML_JSON_TRUE ? "true" : "false");
-	}
-	ml_buf_terminate(tmp);
+	int rc = ml_rec_value_json(r, (size_t)i, tmp, &s);
+	ml_buf_free(&s);
+	if (rc < 0 || ml_buf_terminate(tmp) < 0)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	for (size_t c = 0; c < d->nclass; c++)
 		if (!strcmp(d->class_raw[c], tmp->data)) {
 			*y = (double)c;

@@ -6,15 +6,8 @@
 #include <string.h>
 
 #include "ml_json.h"
+#include "ml_rand.h"
 #include "search.h"
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 int make_folds(const struct design *d, size_t n, size_t k, uint64_t seed, unsigned *fold)
 {
@@ -33,7 +26,7 @@ int make_folds(const struct design *d, size_t n, size_t k, uint64_t seed, unsign
 			if (groups == 1 || (size_t)d->y[i] == g)
 				idx[m++] = i;
 		for (size_t i = m; i > 1; i--) {
-			size_t j = (size_t)(splitmix64(&s) % i);
+			size_t j = (size_t)(ml_splitmix64(&s) % i);
 			size_t tmp = idx[i - 1];
 			idx[i - 1] = idx[j];
 			idx[j] = tmp;
