@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "ml_buf.h"
+#include "ml_host.h"
 #include "ml_json.h"
 #include "ml_version.h"
 
@@ -40,12 +40,10 @@ static void add_quoted(struct ml_buf *b, const char *s)
 
 static void add_time(struct ml_buf *b, const struct timespec *ts)
 {
-	struct tm tm;
-	char s[64];
+	char s[ML_HOST_TIME_SIZE];
 
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
-	ml_buf_printf(b, "\"%s.%03ldZ\"", s, ts->tv_nsec / 1000000);
+	ml_host_time_iso(ts, s);
+	ml_buf_printf(b, "\"%s\"", s);
 }
 
 static int is_off(const char *v)
@@ -96,8 +94,7 @@ struct ml_run *ml_run_begin(const char *tool, int argc, char **argv,
 			    const struct ml_run_opts *opts, struct ml_err *err)
 {
 	struct ml_run *run = calloc(1, sizeof *run);
-	char *dir = NULL, host[256] = "", cwd[4096];
-	struct passwd *pw;
+	char *dir = NULL, user[ML_HOST_NAME_SIZE], host[ML_HOST_NAME_SIZE], cwd[4096];
 
 	if (!run) {
 		ml_err_sys(err, ENOMEM, "cannot start the run log");
@@ -134,10 +131,9 @@ struct ml_run *ml_run_begin(const char *tool, int argc, char **argv,
 	}
 	ml_buf_adds(b, "],\"cwd\":");
 	add_quoted(b, getcwd(cwd, sizeof cwd) ? cwd : NULL);
-	pw = getpwuid(geteuid());
 	ml_buf_adds(b, ",\"user\":");
-	add_quoted(b, pw ? pw->pw_name : getenv("USER"));
-	gethostname(host, sizeof host - 1);
+	add_quoted(b, ml_host_user(user) == 0 ? user : NULL);
+	ml_host_name(host);
 	ml_buf_adds(b, ",\"host\":");
 	add_quoted(b, host);
 	ml_buf_adds(b, ",\"pipeline_id\":");
