@@ -98,4 +98,34 @@ say "11. ml-predict: score batch 2, explaining each score"
 ml-predict --explain "$demo/model.bundle" "$demo/batch2.ndjson" > "$demo/scored2.ndjson"
 head -n 1 "$demo/scored2.ndjson" | jq -c '{id, prediction, probability, contributions}' | sed 's/^/   /'
 
-say "Done. Files are in demo/; the run log is demo/.ml/runs.ndjson."
+say "12. ml-promote: the first model goes to production through its gates (the stage is empty)"
+ml-promote promote "$demo/model.bundle" --to production -m "$demo/test.metrics" \
+	--min auc=0.7 --gate '.current == null or .candidate.auc >= .current.auc' \
+	--reason "first model" -f text | sed 's/^/   /'
+echo "   serving from: $(ml-promote path production)"
+
+say "13. Two candidates trained on batches 1 and 2, judged against production on the same held-out records"
+cat "$demo/train.ndjson" "$demo/batch2.ndjson" > "$demo/train12.ndjson"
+ml-eval "$(ml-promote path production)" "$demo/test.ndjson" -o "$demo/production.metrics"
+ml-train --target default --algo gbdt --exclude id --seed 1 -o "$demo/gbdt.bundle" "$demo/train12.ndjson"
+ml-eval "$demo/gbdt.bundle" "$demo/test.ndjson" -o "$demo/gbdt.metrics"
+ml-promote promote "$demo/gbdt.bundle" --to production -m "$demo/gbdt.metrics" \
+	--current-metrics "$demo/production.metrics" --require-current --no-worse auc:0.005 \
+	--reason "retrained on batches 1-2 (trees)" -f text 2>/dev/null | sed 's/^/   /' && status=0 || status=$?
+echo "   -> exit 1: rejected, production unchanged; the rejection and its reasons are in the history"
+ml-train --target default --algo logistic --exclude id --grid C=0.1,1 --cv 5 --seed 1 \
+	-o "$demo/logistic12.bundle" "$demo/train12.ndjson"
+ml-eval "$demo/logistic12.bundle" "$demo/test.ndjson" -o "$demo/logistic12.metrics"
+ml-promote promote "$demo/logistic12.bundle" --to production -m "$demo/logistic12.metrics" \
+	--current-metrics "$demo/production.metrics" --require-current --no-worse auc:0.005 \
+	--reason "retrained on batches 1-2" -f text | sed 's/^/   /'
+
+say "14. Monitoring complains: ml-promote rollback puts the previous model back"
+ml-promote rollback production --reason "demo: complaints after the release" -f text | sed 's/^/   /'
+ml-promote history -f text | sed 's/^/   /'
+ml-promote verify -v 2>&1 | sed 's/^/   /'
+
+say "15. ml-log lineage: what the production model was made from, back to the raw file"
+ml-log lineage "$(ml-promote path production)" -f text | cut -c1-150 | sed 's/^/   /'
+
+say "Done. Files are in demo/; the run log is demo/.ml/runs.ndjson, the registry demo/.ml/registry."
