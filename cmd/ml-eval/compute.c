@@ -199,6 +199,10 @@ static void put_array(struct ml_buf *b, const char *key, const double *x, size_t
 	ml_buf_addc(b, ']');
 }
 
+/* Each curve line names its format, so that a reader (ml-report) can
+ * tell a curves file from a metrics file. */
+#define CURVES_HEAD "\"format\":\"mlpipe.curves\",\"version\":1"
+
 int curves_json(const struct eval *e, const struct rows *rows, const char *slice, size_t bins,
 		struct ml_buf *out, struct ml_err *err)
 {
@@ -215,7 +219,7 @@ int curves_json(const struct eval *e, const struct rows *rows, const char *slice
 			  : ml_metrics_roc_curve(g.y, g.p, NULL, g.n, 1, &c, err);
 		if (rc < 0)
 			break;
-		ml_buf_adds(out, "{\"slice\":");
+		ml_buf_adds(out, "{" CURVES_HEAD ",\"slice\":");
 		ml_json_quote(out, slice, strlen(slice));
 		ml_buf_printf(out, ",\"curve\":\"%s\"", kind ? "precision_recall" : "roc");
 		put_array(out, kind ? "recall" : "fpr", c.x, c.n);
@@ -228,7 +232,7 @@ int curves_json(const struct eval *e, const struct rows *rows, const char *slice
 	if (rc == 0 && !cb)
 		rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 	if (rc == 0 && (rc = ml_metrics_calibration(g.y, g.p, NULL, g.n, bins, cb, err)) == 0) {
-		ml_buf_adds(out, "{\"slice\":");
+		ml_buf_adds(out, "{" CURVES_HEAD ",\"slice\":");
 		ml_json_quote(out, slice, strlen(slice));
 		ml_buf_adds(out, ",\"curve\":\"calibration\",\"bins\":[");
 		for (size_t i = 0; i < bins; i++) {

@@ -443,12 +443,14 @@ int cmd_verify(struct promote *p)
 	if (open_registry(p, 0, 0, &err) < 0 ||
 	    (problems = ml_registry_verify_tally(p->reg, on_problem, p, &tally, &err)) < 0)
 		return trouble(p, &err);
-	if (p->cli->verbose && problems)
-		ml_warn("registry %s: %zu objects, %zu stages, %llu events, %ld problem%s", ml_registry_dir(p->reg),
-			tally.objects, tally.stages, (unsigned long long)tally.events, problems,
-			problems == 1 ? "" : "s");
-	else if (p->cli->verbose)
-		ml_warn("registry %s: %zu objects, %zu stages, %llu events, consistent", ml_registry_dir(p->reg),
-			tally.objects, tally.stages, (unsigned long long)tally.events);
+	if (p->cli->verbose) {
+		char verdict[64] = "consistent";
+		if (problems)
+			snprintf(verdict, sizeof verdict, "%ld problem%s", problems, problems == 1 ? "" : "s");
+		ml_warn("registry %s: %zu object%s, %zu stage%s, %llu event%s, %s", ml_registry_dir(p->reg),
+			tally.objects, tally.objects == 1 ? "" : "s", tally.stages,
+			tally.stages == 1 ? "" : "s", (unsigned long long)tally.events,
+			tally.events == 1 ? "" : "s", verdict);
+	}
 	return problems ? ML_EXIT_FAIL : ML_EXIT_OK;
 }
