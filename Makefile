@@ -51,7 +51,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Debian packages the build, the tests and the benchmarks need.
 DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
-	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost
+	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost \
+	chromium python3-html5lib
 
 ifeq ($(SANITIZE),1)
 all: $(PROGRAMS:%=$(BIN)/%)

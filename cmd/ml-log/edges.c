@@ -23,7 +23,6 @@ static int put_string(struct ml_buf *b, const char *s)
 static int put_io(struct ml_buf *b, const unsigned char sha[SHA_BYTES], const struct log_io *io)
 {
 	char id[ML_SHA256_ID_SIZE];
-
 	int rc;
 
 	sha_format(sha, 2 * SHA_BYTES, id);
@@ -43,7 +42,6 @@ static int run_part(const struct runlog *log, const struct lin_node *node, struc
 {
 	const struct log_run *r = &log->runs[node->run];
 	const struct log_io *out = &r->outputs[node->out];
-
 	int rc;
 
 	ml_buf_reset(b);

@@ -32,13 +32,17 @@ struct lin_index {
 	size_t nprods, prod_cap;
 };
 
-/* A hash is as good a hash key as there is: its first bytes. */
+/* A real sha256 is as good a hash key as there is, but a log can name
+ * made-up ids (sha256:000…001, …002): mix all their bytes. */
 static size_t slot_of(const unsigned char sha[SHA_BYTES], size_t nslots)
 {
-	uint64_t h;
+	uint64_t h = 0, w;
 
-	memcpy(&h, sha, sizeof h);
-	return (size_t)h & (nslots - 1);
+	for (size_t i = 0; i < SHA_BYTES; i += sizeof w) {
+		memcpy(&w, sha + i, sizeof w);
+		h = (h ^ w) * 0x9E3779B97F4A7C15u;
+	}
+	return (size_t)(h >> 32 ^ h) & (nslots - 1);
 }
 
 static size_t find(const struct lin_index *ix, const unsigned char sha[SHA_BYTES])

@@ -154,8 +154,8 @@ static int resolve(const char *arg, const struct lin_index *ix, unsigned char sh
 	}
 	n = strlen(hex);
 	if (n < 8 || n > 2 * SHA_BYTES || strspn(hex, "0123456789abcdefABCDEF") != n)
-		return ml_err_set(err, ML_ERR_USAGE, "'%s' is no artifact id: give sha256: and 8 to 64 "
-				  "hex digits, or a file", arg);
+		return ml_err_set(err, ML_ERR_USAGE, "'%s' is not an artifact id: give sha256: and 8 "
+				  "to 64 hex digits, or a file", arg);
 	char lower[2 * SHA_BYTES + 1];
 	for (size_t i = 0; i <= n; i++)
 		lower[i] = (char)tolower((unsigned char)hex[i]);
@@ -187,6 +187,21 @@ static int query_runs(struct query *q, struct ml_out *out, struct ml_buf *buf, s
 	return q->nsel ? ML_EXIT_OK : ML_EXIT_FAIL;
 }
 
+/* An emitter that counts the lines of the tree on their way (for -v). */
+struct counted {
+	lin_emit_fn emit;
+	void *ctx;
+	size_t lines;
+};
+
+static int count_emit(void *ctx, const struct lin_node *node, struct ml_err *err)
+{
+	struct counted *c = ctx;
+
+	c->lines++;
+	return c->emit(c->ctx, node, err);
+}
+
 static int query_lineage(struct query *q, const char *artifact, int all, unsigned depth,
 			 struct ml_out *out, struct ml_err *err)
 {
@@ -205,17 +220,17 @@ static int query_lineage(struct query *q, const char *artifact, int all, unsigne
 		rc = ML_EXIT_FAIL;
 		goto out;
 	}
-	if (q->text) {
-		struct tree t = {.log = &q->log, .ix = ix, .sha = sha, .root_path = root_path, .out = out};
-		rc = lin_walk(ix, sha, all, depth, tree_emit, &t, err);
-		tree_free(&t);
-	} else {
-		struct edges e = {.log = &q->log, .out = out};
-		rc = lin_walk(ix, sha, all, depth, edges_emit, &e, err);
-		edges_free(&e);
-	}
-	if (rc == 0)
+	struct tree t = {.log = &q->log, .ix = ix, .sha = sha, .root_path = root_path, .out = out};
+	struct edges e = {.log = &q->log, .out = out};
+	struct counted c = {.emit = q->text ? tree_emit : edges_emit, .ctx = q->text ? (void *)&t : (void *)&e};
+	rc = lin_walk(ix, sha, all, depth, count_emit, &c, err);
+	tree_free(&t);
+	edges_free(&e);
+	if (rc == 0) {
 		rc = ML_EXIT_OK;
+		if (q->cli->verbose)
+			ml_warn("%zu lines in the tree", c.lines);
+	}
 out:
 	lin_index_free(ix);
 	return rc;
@@ -324,21 +339,21 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	ml_out_no_hash(out);
+	/* the exit status, or -1 with err */
 	status = artifact ? query_lineage(&q, artifact, all, depth, out, &err)
 			  : query_runs(&q, out, &buf, &err);
+	if (status >= 0 && q.log.bad) {
+		/* a line that is no run record leaves the answer incomplete:
+		 * -o keeps the file it would have replaced */
+		status = !output && ml_out_commit(out, &err) < 0 ? -1 : ML_EXIT_TROUBLE;
+	} else if (status >= 0 && ml_out_commit(out, &err) < 0) {
+		status = -1;
+	}
 	if (status < 0) {
+		/* a reader gone is a quiet stop; trouble already told stays */
 		status = ml_cli_report(&cli, &err);
-		goto done;
-	}
-	/* a line that is no run record leaves the answer incomplete */
-	if (q.log.bad) {
-		status = ML_EXIT_TROUBLE;
-		if (output)
-			goto done;
-	}
-	if (ml_out_commit(out, &err) < 0) {
-		int rc = ml_cli_report(&cli, &err);
-		status = rc == ML_EXIT_OK && !q.log.bad ? ML_EXIT_OK : ML_EXIT_TROUBLE;
+		if (q.log.bad)
+			status = ML_EXIT_TROUBLE;
 	}
 done:
 	ml_out_free(out);

@@ -339,10 +339,9 @@ static int read_line(struct runlog *log, const char *line, size_t len, uint64_t 
 		*why = "a line of more than 2 GB";
 		return 0;
 	}
-	/* libjq quotes the text after a parse error up to its NUL: the
-	 * newline was turned into one */
 	jv doc = jv_parse_sized(line, (int)len);
 	if (!jv_is_valid(doc)) {
+		/* libjq quotes the whole line after its reason: keep the reason */
 		jv msg = jv_invalid_get_msg(doc);
 		const char *m = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON";
 		const char *cut = strstr(m, " (while parsing");
