@@ -245,9 +245,25 @@ static int newer_first(const void *a, const void *b)
 	return x->run < y->run ? 1 : x->run > y->run ? -1 : 0;
 }
 
-static int same_tool(const char *a, const char *b)
+/* Whether two runs are the same step run again: the same program on the
+ * same inputs (and the same artifacts named by parameters).  Such runs
+ * made the same bytes the same way, so the latest stands for them all;
+ * runs of one program on other inputs (ml-promote's register and its
+ * promote with the evaluation's metrics) are other ways the artifact came
+ * about, and each is shown. */
+static int same_step(const struct log_run *a, const struct log_run *b)
 {
-	return strcmp(a ? a : "", b ? b : "") == 0;
+	if (strcmp(a->tool ? a->tool : "", b->tool ? b->tool : "") ||
+	    a->ninputs != b->ninputs || a->nids != b->nids)
+		return 0;
+	for (uint32_t i = 0; i < a->ninputs; i++)
+		if (a->inputs[i].has_sha != b->inputs[i].has_sha ||
+		    (a->inputs[i].has_sha && memcmp(a->inputs[i].sha, b->inputs[i].sha, SHA_BYTES)))
+			return 0;
+	for (uint32_t i = 0; i < a->nids; i++)
+		if (memcmp(a->ids[i].sha, b->ids[i].sha, SHA_BYTES))
+			return 0;
+	return 1;
 }
 
 /* Whether a run before run `before` in the log made artifact a.  A run's
@@ -262,10 +278,9 @@ static int made_before(const struct lin_index *ix, size_t a, size_t before)
 }
 
 /* The runs to show under artifact a as read by run `before` (NONE for the
- * artifact asked about): the last of each tool before it that made a,
- * newest first (re-running a step gives the same bytes: one run per
- * program says how they were made); with all, every run that made a,
- * before or after, in log order. */
+ * artifact asked about): those before it that made a, the latest of each
+ * step (same_step), newest first; with all, every run that made a, before
+ * or after, in log order. */
 static int producers(const struct lin_index *ix, size_t a, int all, size_t before,
 		     struct child **kids, size_t *n)
 {
@@ -281,7 +296,7 @@ static int producers(const struct lin_index *ix, size_t a, int all, size_t befor
 		struct child c = {.run = ix->prods[p].run, .out = ix->prods[p].out, .art = a};
 		size_t j = *n;
 		if (!all)
-			for (j = 0; j < *n && !same_tool(runs[(*kids)[j].run].tool, runs[c.run].tool); j++)
+			for (j = 0; j < *n && !same_step(&runs[(*kids)[j].run], &runs[c.run]); j++)
 				;
 		if (j < *n) {
 			(*kids)[j] = c;

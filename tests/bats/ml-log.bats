@@ -728,6 +728,20 @@ EOF
 	assert_equal "$(jq -r 'select(.run.tool == "ml-promote") | .run.params.stage' out.ndjson | sort -u)" production
 }
 
+@test "a later ml-promote register of the same bundle does not hide the promotion and its evaluation" {
+	[ -x "${ML_BIN:+$ML_BIN/}ml-promote" ] || command -v ml-promote >/dev/null || skip "ml-promote is not built"
+	pipeline
+	export ML_REGISTRY=$BATS_TEST_TMPDIR/registry
+	ml-promote promote m.bundle --to production -m m.metrics >/dev/null
+	ml-promote register m.bundle >/dev/null
+	lineage "$(ml-promote path production)"
+	run edges
+	# the register run read only the bundle: another step than the promotion
+	assert_line --regexp "^1 ml-promote $BUNDLE $METRICS input false$"
+	assert_line --regexp "^2 ml-eval $METRICS [^ ]+ input false$"
+	assert_line --regexp "^1 ml-promote $BUNDLE null"
+}
+
 # --- conventions -------------------------------------------------------------------------
 
 @test "--help describes the commands and options and --version names the program" {
