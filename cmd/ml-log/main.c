@@ -35,9 +35,15 @@ static const char usage[] =
 "  -o, --output FILE       write to FILE, replaced only when all went well\n"
 "Common:\n"
 "  -v, --verbose           report counts on stderr\n"
-ML_CLI_COMMON_HELP
-"The run log read is the one the programs write: --run-log FILE, else\n"
-"$ML_RUN_LOG, else $ML_HOME/runs.ndjson, else .ml/runs.ndjson.\n"
+/* not ML_CLI_COMMON_HELP: here --run-log names the log to read, and ml-log
+ * appends no line of its own */
+"      --run-log FILE      read this run log (default $ML_RUN_LOG, else\n"
+"                          $ML_HOME/runs.ndjson, else .ml/runs.ndjson)\n"
+"      --no-run-log        refused: there would be no log to read\n"
+"      --progress          accepted for uniformity; ml-log reports none\n"
+"  -h, --help              show this help and exit\n"
+"      --version           show the version and exit\n"
+"ml-log never appends to the run log itself.\n"
 "\n"
 "Exit status: 0 runs found, 1 no run matched (runs) or the artifact is not\n"
 "in the log (lineage), 2 trouble.\n";
