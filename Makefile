@@ -41,7 +41,7 @@ CFLAGS  ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CFLAGS)
 
 BIN     = $(BUILD)/bin
-PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict ml-eval ml-promote ml-log
+PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict ml-eval ml-promote ml-log ml-report
 COMMON_SRC = $(wildcard common/*.c)
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB     = $(BUILD)/libmlpipe.a
@@ -107,6 +107,7 @@ bench: all
 	@sh bench/validate.sh
 	@sh bench/train.sh
 	@sh bench/eval.sh
+	@sh bench/report.sh
 
 install: all
 	install -d $(BINDIR_INSTALL) $(MANDIR)/man1 $(MANDIR)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)

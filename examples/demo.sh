@@ -128,4 +128,16 @@ ml-promote verify -v 2>&1 | sed 's/^/   /'
 say "15. ml-log lineage: what the production model was made from, back to the raw file"
 ml-log lineage "$(ml-promote path production)" -f text | cut -c1-150 | sed 's/^/   /'
 
+say "16. ml-report: one offline page of the last batch, for people rather than programs"
+ml-stats "$demo/batch3.ndjson" > "$demo/batch3.profile"
+ml-drift --exclude id --critical income,loan_amount -o "$demo/drift-production.ndjson" "$(ml-promote path production)" "$demo/batch3.ndjson" || true
+ml-eval "$demo/logistic12.bundle" "$demo/test.ndjson" --slice region --bootstrap 200 \
+	--curves "$demo/logistic12.curves" -o "$demo/logistic12.metrics"
+ml-report --title "mlpipe demo: batch 3" -o "$demo/report.html" "$demo/batch3.profile" \
+	"$demo/drift-production.ndjson" "$demo/logistic12.metrics" "$demo/logistic12.curves" \
+	"$demo/logistic12.bundle" "$ML_HOME/registry"
+ml-report -f text "$demo/drift-production.ndjson" | head -n 8 | sed 's/^/   /'
+echo "   the page (profile, drift against production, the candidate's evaluation, the registry):"
+echo "   $demo/report.html ($(wc -c < "$demo/report.html") bytes, self-contained: open it in any browser)"
+
 say "Done. Files are in demo/; the run log is demo/.ml/runs.ndjson, the registry demo/.ml/registry."
