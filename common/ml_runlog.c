@@ -52,24 +52,50 @@ static int is_off(const char *v)
 	       strcmp(v, "no") == 0 || strcmp(v, "false") == 0;
 }
 
+/* The log's directory when ML_RUN_LOG does not name the log. */
+static const char *home_dir(void)
+{
+	const char *home = getenv("ML_HOME");
+
+	return home && *home ? home : ".ml";
+}
+
+char *ml_run_default_path(int *off)
+{
+	const char *env = getenv("ML_RUN_LOG");
+	struct ml_buf b = {0};
+
+	*off = 0;
+	if (env && *env) {
+		if (is_off(env)) {
+			*off = 1;
+			return NULL;
+		}
+		return strdup(env);
+	}
+	ml_buf_printf(&b, "%s/runs.ndjson", home_dir());
+	if (ml_buf_terminate(&b) < 0) {
+		ml_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
 /* Picks the log path; NULL when logging is off.  *made_dir is the default
  * directory to create when it is missing. */
 static char *choose_path(const struct ml_run_opts *opts, char **made_dir)
 {
-	const char *env = getenv("ML_RUN_LOG"), *home = getenv("ML_HOME");
-	struct ml_buf b = {0};
+	const char *env = getenv("ML_RUN_LOG");
+	int off;
 
 	*made_dir = NULL;
 	if (opts && opts->disabled)
 		return NULL;
 	if (opts && opts->path)
 		return strdup(opts->path);
-	if (env && *env)
-		return is_off(env) ? NULL : strdup(env);
-	*made_dir = strdup(home && *home ? home : ".ml");
-	ml_buf_printf(&b, "%s/runs.ndjson", home && *home ? home : ".ml");
-	ml_buf_terminate(&b);
-	return b.data;
+	if (!env || !*env)
+		*made_dir = strdup(home_dir());
+	return ml_run_default_path(&off);
 }
 
 static void new_run_id(char id[33])

@@ -21,6 +21,11 @@ struct ml_run_opts {
 	int disabled;
 };
 
+/* Where the log goes when no option says, by the environment: $ML_RUN_LOG,
+ * else $ML_HOME/runs.ndjson, else .ml/runs.ndjson (malloc'd).  NULL when
+ * ML_RUN_LOG turns logging off ("off", "0", "no", "false": *off is 1) or
+ * when memory is out (*off is 0).  For a program that reads the log. */
+char *ml_run_default_path(int *off);
 /* Starts a run of tool; opens (creating) the log.  NULL with err when the
  * log cannot be opened. */
 struct ml_run *ml_run_begin(const char *tool, int argc, char **argv,

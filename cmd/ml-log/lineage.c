@@ -57,6 +57,16 @@ static size_t find(const struct lin_index *ix, const unsigned char sha[SHA_BYTES
 	}
 }
 
+/* Puts artifact a (its hash sha) in the first free slot from its own. */
+static void slot_put(size_t *slots, size_t nslots, const unsigned char sha[SHA_BYTES], size_t a)
+{
+	size_t s = slot_of(sha, nslots);
+
+	while (slots[s])
+		s = (s + 1) & (nslots - 1);
+	slots[s] = a + 1;
+}
+
 static int grow_slots(struct lin_index *ix)
 {
 	size_t n = ix->nslots ? 2 * ix->nslots : 1024;
@@ -64,12 +74,8 @@ static int grow_slots(struct lin_index *ix)
 
 	if (!slots)
 		return -1;
-	for (size_t a = 0; a < ix->narts; a++) {
-		size_t s = slot_of(ix->arts[a].sha, n);
-		while (slots[s])
-			s = (s + 1) & (n - 1);
-		slots[s] = a + 1;
-	}
+	for (size_t a = 0; a < ix->narts; a++)
+		slot_put(slots, n, ix->arts[a].sha, a);
 	free(ix->slots);
 	ix->slots = slots;
 	ix->nslots = n;
@@ -96,10 +102,7 @@ static size_t intern(struct lin_index *ix, const unsigned char sha[SHA_BYTES])
 	a = ix->narts++;
 	memcpy(ix->arts[a].sha, sha, SHA_BYTES);
 	ix->arts[a].first_prod = ix->arts[a].last_prod = ix->arts[a].reader = NONE;
-	size_t s = slot_of(sha, ix->nslots);
-	while (ix->slots[s])
-		s = (s + 1) & (ix->nslots - 1);
-	ix->slots[s] = a + 1;
+	slot_put(ix->slots, ix->nslots, sha, a);
 	return a;
 }
 
@@ -187,10 +190,8 @@ int lin_index_has(const struct lin_index *ix, const unsigned char sha[SHA_BYTES]
 /* Whether sha's hex digits start with hex[0..n). */
 static int starts_with(const unsigned char sha[SHA_BYTES], const char *hex, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-
 	for (size_t i = 0; i < n; i++)
-		if (digits[i & 1 ? sha[i / 2] & 15 : sha[i / 2] >> 4] != hex[i])
+		if (sha_hex_digit(sha, i) != hex[i])
 			return 0;
 	return 1;
 }
@@ -348,17 +349,44 @@ static int inputs(const struct lin_index *ix, size_t run, const unsigned *on_pat
 	return 0;
 }
 
-static int push(struct frame **stack, size_t *sp, size_t *cap, const struct frame *f)
+/* The walk's stack of frames, and where it tells each line. */
+struct walk {
+	struct frame *stack;
+	size_t sp, cap;
+	lin_emit_fn emit;
+	void *ctx;
+	int nomem;		/* it stopped for memory, not because emit said so */
+};
+
+static int push(struct walk *w, const struct frame *f)
 {
-	if (*sp == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 64;
-		struct frame *v = realloc(*stack, ncap * sizeof *v);
+	if (w->sp == w->cap) {
+		size_t ncap = w->cap ? 2 * w->cap : 64;
+		struct frame *v = realloc(w->stack, ncap * sizeof *v);
 		if (!v)
 			return -1;
-		*stack = v;
-		*cap = ncap;
+		w->stack = v;
+		w->cap = ncap;
 	}
-	(*stack)[(*sp)++] = *f;
+	w->stack[w->sp++] = *f;
+	return 0;
+}
+
+/* Tells emit of node, whose children are f's kids, after pushing f when
+ * they are to be walked; -1 when memory is out (f's kids freed) or emit
+ * said stop. */
+static int tell(struct walk *w, struct frame *f, int expand, struct lin_node *node,
+		struct ml_err *err)
+{
+	node->kids = f->nkids;
+	if (expand && push(w, f) < 0) {
+		free(f->kids);
+		return -1;
+	}
+	if (w->emit(w->ctx, node, err) < 0) {
+		w->nomem = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -367,19 +395,20 @@ static int push(struct frame **stack, size_t *sp, size_t *cap, const struct fram
 int lin_walk(const struct lin_index *ix, const unsigned char sha[SHA_BYTES], int all,
 	     unsigned max_depth, lin_emit_fn emit, void *ctx, struct ml_err *err)
 {
-	size_t root = find(ix, sha), sp = 0, cap = 0;
+	size_t root = find(ix, sha);
 	unsigned *on_path = calloc(ix->narts ? ix->narts : 1, sizeof *on_path);
 	size_t *listed_by = calloc(ix->narts ? ix->narts : 1, sizeof *listed_by);
 	unsigned char *seen = calloc(ix->log->n ? ix->log->n : 1, 1);
-	struct frame *stack = NULL, f = {0};
+	struct walk w = {.emit = emit, .ctx = ctx, .nomem = 1};
+	struct frame f = {0};
 	struct lin_node node = {.kind = LIN_ROOT, .last = 1};
-	int rc = -1, nomem = 1;
+	int rc = -1;
 
 	if (!on_path || !seen || !listed_by)
 		goto out;
 	if (root == NONE) {
 		node.source = 1;
-		nomem = 0;
+		w.nomem = 0;
 		rc = emit(ctx, &node, err);
 		goto out;
 	}
@@ -387,23 +416,16 @@ int lin_walk(const struct lin_index *ix, const unsigned char sha[SHA_BYTES], int
 	f.art = root;
 	if (max_depth >= 1 && producers(ix, root, all, NONE, &f.kids, &f.nkids) < 0)
 		goto out;
-	node.kids = f.nkids;
 	on_path[root]++;
-	if (push(&stack, &sp, &cap, &f) < 0) {
-		free(f.kids);
+	if (tell(&w, &f, 1, &node, err) < 0)
 		goto out;
-	}
-	nomem = 0;
-	if (emit(ctx, &node, err) < 0)
-		goto out;
-	nomem = 1;
-	while (sp) {
-		struct frame *top = &stack[sp - 1];
+	while (w.sp) {
+		struct frame *top = &w.stack[w.sp - 1];
 		if (top->next == top->nkids) {
 			if (!top->is_run)
 				on_path[top->art]--;
 			free(top->kids);
-			sp--;
+			w.sp--;
 			continue;
 		}
 		struct child c = top->kids[top->next++];
@@ -439,25 +461,18 @@ int lin_walk(const struct lin_index *ix, const unsigned char sha[SHA_BYTES], int
 				on_path[c.art]++;
 			}
 		}
-		node.kids = f.nkids;
-		if (expand && push(&stack, &sp, &cap, &f) < 0) {
-			free(f.kids);
+		if (tell(&w, &f, expand, &node, err) < 0)
 			goto out;
-		}
-		nomem = 0;
-		if (emit(ctx, &node, err) < 0)
-			goto out;
-		nomem = 1;
 	}
 	rc = 0;
 out:
-	while (sp)
-		free(stack[--sp].kids);
-	free(stack);
+	while (w.sp)
+		free(w.stack[--w.sp].kids);
+	free(w.stack);
 	free(on_path);
 	free(listed_by);
 	free(seen);
-	if (rc < 0 && nomem)
+	if (rc < 0 && w.nomem)
 		ml_err_set(err, ML_ERR_IO, "out of memory");
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "mllog.h"
 #include "ml_cli.h"
 #include "ml_out.h"
+#include "ml_runlog.h"
 
 static const char usage[] =
 "Usage: ml-log [OPTION]... runs\n"
@@ -128,7 +129,7 @@ static char *log_path(const struct ml_cli *cli)
 		path = strdup(cli->run_opts.path);
 	else if (cli->run_opts.disabled)
 		ml_usage_error("the run log is off; name the log to read with --run-log FILE");
-	else if (!(path = runlog_env_path(&off)) && off)
+	else if (!(path = ml_run_default_path(&off)) && off)
 		ml_usage_error("the run log is off; name the log to read with --run-log FILE");
 	if (!path)
 		ml_usage_error("out of memory");

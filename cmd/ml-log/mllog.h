@@ -69,10 +69,6 @@ typedef void (*log_bad_line_fn)(void *ctx, const char *file, uint64_t line, cons
 
 /* runlog_read.c */
 
-/* Where the programs write the run log, by the environment: $ML_RUN_LOG,
- * else $ML_HOME/runs.ndjson, else .ml/runs.ndjson; NULL when ML_RUN_LOG
- * turns it off (or memory is out: *off tells which). */
-char *runlog_env_path(int *off);
 /* Reads the log at path ("-": standard input) into log; each line that is
  * no run record goes to bad (and is counted in log->bad).  0, or -1 with
  * err when the file cannot be read. */
@@ -88,6 +84,8 @@ int runlog_object_json(const struct log_run *r, const char *const *keys, size_t 
 		       struct ml_buf *out);
 /* Decodes "sha256:<64 hex>" (either case) in s[0..n) into sha; 0 or -1. */
 int sha_parse(const char *s, size_t n, unsigned char sha[SHA_BYTES]);
+/* Hex digit i (0 to 63) of sha, lowercase. */
+char sha_hex_digit(const unsigned char sha[SHA_BYTES], size_t i);
 /* "sha256:" and the first hexlen hex digits of sha, NUL-terminated. */
 void sha_format(const unsigned char sha[SHA_BYTES], size_t hexlen, char out[ML_SHA256_ID_SIZE]);
 

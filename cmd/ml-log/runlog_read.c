@@ -62,34 +62,6 @@ static void arena_free(struct arena *a)
 	}
 }
 
-static int is_off(const char *v)
-{
-	return strcmp(v, "off") == 0 || strcmp(v, "0") == 0 ||
-	       strcmp(v, "no") == 0 || strcmp(v, "false") == 0;
-}
-
-/* The same choice as common/ml_runlog.c's (static there) choose_path. */
-char *runlog_env_path(int *off)
-{
-	const char *env = getenv("ML_RUN_LOG"), *home = getenv("ML_HOME");
-	struct ml_buf b = {0};
-
-	*off = 0;
-	if (env && *env) {
-		if (is_off(env)) {
-			*off = 1;
-			return NULL;
-		}
-		return strdup(env);
-	}
-	ml_buf_printf(&b, "%s/runs.ndjson", home && *home ? home : ".ml");
-	if (ml_buf_terminate(&b) < 0) {
-		ml_buf_free(&b);
-		return NULL;
-	}
-	return b.data;
-}
-
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -114,15 +86,20 @@ int sha_parse(const char *s, size_t n, unsigned char sha[SHA_BYTES])
 	return 0;
 }
 
-void sha_format(const unsigned char sha[SHA_BYTES], size_t hexlen, char out[ML_SHA256_ID_SIZE])
+char sha_hex_digit(const unsigned char sha[SHA_BYTES], size_t i)
 {
 	static const char digits[] = "0123456789abcdef";
 
+	return digits[i & 1 ? sha[i / 2] & 15 : sha[i / 2] >> 4];
+}
+
+void sha_format(const unsigned char sha[SHA_BYTES], size_t hexlen, char out[ML_SHA256_ID_SIZE])
+{
 	if (hexlen > 2 * SHA_BYTES)
 		hexlen = 2 * SHA_BYTES;
 	memcpy(out, "sha256:", 7);
 	for (size_t i = 0; i < hexlen; i++)
-		out[7 + i] = digits[i & 1 ? sha[i / 2] & 15 : sha[i / 2] >> 4];
+		out[7 + i] = sha_hex_digit(sha, i);
 	out[7 + hexlen] = '\0';
 }
 
@@ -191,6 +168,13 @@ static jv get(jv doc, const char *key)
 	return jv_object_get(jv_copy(doc), jv_string(key));
 }
 
+/* Whether v is a string "sha256:<hex>", decoded into sha.  Keeps v. */
+static int sha_of(jv v, unsigned char sha[SHA_BYTES])
+{
+	return jv_get_kind(v) == JV_KIND_STRING &&
+	       sha_parse(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), sha) == 0;
+}
+
 /* A whole number in [0, 2^63) as a count. */
 static int count_of(jv v, int64_t *out)
 {
@@ -239,9 +223,7 @@ static int read_io(struct runlog *log, jv doc, const char *key, struct log_io **
 				io->records = c;
 			jv_free(v);
 			v = get(e, "sha256");
-			if (jv_get_kind(v) == JV_KIND_STRING &&
-			    sha_parse(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), io->sha) == 0)
-				io->has_sha = 1;
+			io->has_sha = sha_of(v, io->sha);
 			jv_free(v);
 		}
 		jv_free(e);
@@ -268,8 +250,7 @@ static int read_param_ids(struct runlog *log, jv doc, struct log_run *r)
 	for (int it = jv_object_iter(params); jv_object_iter_valid(params, it);
 	     it = jv_object_iter_next(params, it)) {
 		jv v = jv_object_iter_value(params, it);
-		if (jv_get_kind(v) == JV_KIND_STRING &&
-		    sha_parse(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), sha) == 0) {
+		if (sha_of(v, sha)) {
 			if (r->nids == cap) {
 				/* rare and few: grow by copying within the arena */
 				uint32_t ncap = cap ? 2 * cap : 2;

@@ -1,46 +1,39 @@
 /* Bundles: the ones named on the command line, read whole so the bytes
  * stored are the bytes verified, and the ones stored as objects. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "ml_in.h"
 #include "ml_json.h"
 #include "promote.h"
 
-int read_whole(const char *path, struct ml_buf *out, struct ml_err *err)
+int read_whole(const char *path, struct ml_buf *out, char id[ML_SHA256_ID_SIZE], struct ml_err *err)
 {
-	int stdin_ = strcmp(path, "-") == 0;
-	int fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	const char *name = stdin_ ? "<stdin>" : path;
-	struct stat st;
+	struct ml_in *in = ml_in_open(path, err);
 	int rc = 0;
 
-	if (fd < 0)
-		return ml_err_sys(err, errno, "cannot open '%s'", name);
 	ml_buf_reset(out);
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    ml_buf_reserve(out, (size_t)st.st_size + 1) < 0)
-		rc = ml_err_sys(err, ENOMEM, "cannot read '%s'", name);
-	while (rc == 0) {
+	if (!in)
+		return -1;
+	for (;;) {
 		if (out->cap - out->len < 65536 && ml_buf_reserve(out, 65536) < 0) {
-			rc = ml_err_sys(err, ENOMEM, "cannot read '%s'", name);
+			rc = ml_err_sys(err, ENOMEM, "cannot read '%s'", ml_in_name(in));
 			break;
 		}
-		ssize_t got = read(fd, out->data + out->len, out->cap - out->len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			rc = ml_err_sys(err, errno, "cannot read '%s'", name);
-		if (got <= 0)
+		ssize_t got = ml_in_read(in, out->data + out->len, out->cap - out->len, err);
+		if (got < 0) {
+			rc = -1;
 			break;
+		}
+		if (got == 0) {
+			memcpy(id, ml_in_sha256(in), ML_SHA256_ID_SIZE);
+			break;
+		}
 		out->len += (size_t)got;
 	}
-	if (!stdin_)
-		close(fd);
+	ml_in_close(in);
 	return rc;
 }
 
@@ -51,8 +44,7 @@ int json_string_or_null(struct ml_buf *out, int has, const struct ml_buf *text)
 	return ml_json_quote(out, text->data ? text->data : "", text->len);
 }
 
-/* A top-level string field of r, decoded into out; 1 when there is one. */
-static int string_field(const struct ml_rec *r, const char *key, struct ml_buf *out)
+int string_field(const struct ml_rec *r, const char *key, struct ml_buf *out)
 {
 	ssize_t i = ml_rec_find(r, key, strlen(key));
 
@@ -60,6 +52,28 @@ static int string_field(const struct ml_rec *r, const char *key, struct ml_buf *
 	if (i < 0 || ml_rec_type(r, (size_t)i) != ML_JSON_STRING)
 		return 0;
 	return ml_rec_string(r, (size_t)i, out) == 0 && ml_buf_terminate(out) == 0;
+}
+
+void json_elems_start(struct json_elems *it, const char *raw, size_t n)
+{
+	it->p = raw + 1;
+	it->end = raw + n - 1;
+}
+
+int json_elems_next(struct json_elems *it, const char **v, size_t *n, enum ml_json_type *type)
+{
+	struct ml_json_fail fail;
+	const char *after;
+
+	if ((it->p = ml_json_skip_ws(it->p, it->end)) >= it->end ||
+	    !(after = ml_json_scan_value(it->p, it->end, 2, type, &fail)))
+		return 0;
+	*v = it->p;
+	*n = (size_t)(after - it->p);
+	it->p = ml_json_skip_ws(after, it->end);
+	if (it->p < it->end && *it->p == ',')
+		it->p++;
+	return 1;
 }
 
 /* training.sources: the ids of the data the model was trained on. */
@@ -82,16 +96,15 @@ static int training_sources(const struct ml_rec *manifest, struct manifest_info 
 	    ml_rec_type(training, (size_t)i) != ML_JSON_ARRAY)
 		goto out;
 	raw = ml_rec_value_raw(training, (size_t)i, &n);
-	const char *p = raw + 1, *end = raw + n - 1;
-	while ((p = ml_json_skip_ws(p, end)) < end) {
-		enum ml_json_type type;
-		struct ml_json_fail fail;
-		const char *after = ml_json_scan_value(p, end, 2, &type, &fail);
-		if (!after)
-			break;
+	struct json_elems it;
+	const char *v;
+	size_t vlen;
+	enum ml_json_type type;
+	json_elems_start(&it, raw, n);
+	while (json_elems_next(&it, &v, &vlen, &type)) {
 		if (type == ML_JSON_STRING) {
 			ml_buf_reset(&one);
-			if (ml_json_unescape(p + 1, (size_t)(after - p - 2), &one) < 0 ||
+			if (ml_json_unescape(v + 1, vlen - 2, &one) < 0 ||
 			    ml_buf_terminate(&one) < 0) {
 				rc = -1;
 				goto out;
@@ -101,9 +114,6 @@ static int training_sources(const struct ml_rec *manifest, struct manifest_info 
 				memcpy(mi->training_data, one.data, ML_SHA256_ID_SIZE);
 			mi->nsources++;
 		}
-		p = ml_json_skip_ws(after, end);
-		if (p < end && *p == ',')
-			p++;
 	}
 	/* several sources: no one of them is "the" training data */
 	if (mi->nsources != 1)
@@ -143,7 +153,6 @@ void manifest_info_free(struct manifest_info *mi)
 
 int bundle_load(struct bundle_in *bi, const char *path, struct ml_err *err)
 {
-	struct ml_sha256 *h;
 	char id[ML_SHA256_ID_SIZE];
 	size_t mlen;
 
@@ -153,12 +162,8 @@ int bundle_load(struct bundle_in *bi, const char *path, struct ml_err *err)
 	if (!strcmp(path, "-"))
 		return ml_err_set(err, ML_ERR_USAGE,
 				  "-: a bundle to store must be a file, not standard input");
-	if (!(bi->b = ml_bundle_read(path, err)) || read_whole(path, &bi->bytes, err) < 0 ||
-	    !(h = ml_sha256_new(err)))
+	if (!(bi->b = ml_bundle_read(path, err)) || read_whole(path, &bi->bytes, id, err) < 0)
 		return -1;
-	ml_sha256_update(h, bi->bytes.data, bi->bytes.len);
-	ml_sha256_final_id(h, id);
-	ml_sha256_free(h);
 	if (!ml_bundle_sha256(bi->b) || strcmp(id, ml_bundle_sha256(bi->b)))
 		return ml_err_set(err, ML_ERR_DATA, "%s: the file changed while it was read", path);
 	memcpy(bi->id, id, sizeof id);
@@ -176,17 +181,20 @@ void bundle_in_free(struct bundle_in *bi)
 	memset(bi, 0, sizeof *bi);
 }
 
+int object_is_bundle(struct ml_registry *reg, const char *id, const char *path, struct ml_err *err)
+{
+	if (ml_bundle_is_bundle(path))
+		return 0;
+	return ml_err_set(err, ML_ERR_DATA, "registry %s: object %s is not a bundle", ml_registry_dir(reg), id);
+}
+
 struct ml_bundle *object_bundle(struct ml_registry *reg, const char *id, char **path,
 				struct ml_err *err)
 {
 	struct ml_bundle *b;
 
-	if (!(*path = ml_registry_object_path(reg, id, err)))
+	if (!(*path = ml_registry_object_path(reg, id, err)) || object_is_bundle(reg, id, *path, err) < 0)
 		return NULL;
-	if (!ml_bundle_is_bundle(*path)) {
-		ml_err_set(err, ML_ERR_DATA, "registry %s: object %s is not a bundle", ml_registry_dir(reg), id);
-		return NULL;
-	}
 	if (!(b = ml_bundle_read(*path, err)))
 		return NULL;
 	/* it was checked above; this read is the one used, so check it too */

@@ -113,23 +113,31 @@ int metrics_from_line(struct metrics *m, const char *where, const char *line, si
 	return 0;
 }
 
+int metrics_from_object(struct metrics *m, struct ml_registry *reg, const char *id,
+			struct ml_err *err)
+{
+	struct ml_buf obj = {0};
+	char where[512];
+
+	snprintf(where, sizeof where, "registry %s: object %s", ml_registry_dir(reg), id);
+	int rc = ml_registry_get(reg, id, &obj, err);
+	if (rc == 0)
+		rc = metrics_from_line(m, where, obj.data ? obj.data : "", obj.len, err);
+	ml_buf_free(&obj);
+	return rc;
+}
+
 int metrics_read(struct metrics *m, const char *path, struct ml_err *err)
 {
 	struct ml_buf file = {0};
-	struct ml_sha256 *h;
 	char where[4200];
 	int rc = -1;
 
 	memset(m, 0, sizeof *m);
 	if (!(m->path = strdup(path)) || !(m->name = strdup(strcmp(path, "-") ? path : "<stdin>")))
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	if (read_whole(path, &file, err) < 0)
+	if (read_whole(path, &file, m->sha256, err) < 0)
 		goto out;
-	if (!(h = ml_sha256_new(err)))
-		goto out;
-	ml_sha256_update(h, file.data, file.len);
-	ml_sha256_final_id(h, m->sha256);
-	ml_sha256_free(h);
 	m->bytes = file.len;
 	snprintf(where, sizeof where, "%s:1", m->name);
 	if (!file.len) {

@@ -99,9 +99,6 @@ static int read_inputs(struct promote *p, struct candidate *c, struct ml_err *er
 /* Step 3: the model the stage holds and the metrics to compare with. */
 static int read_current(struct promote *p, struct candidate *c, struct ml_err *err)
 {
-	struct ml_buf obj = {0};
-	char where[512];
-
 	if (p->reg && (c->has_old = ml_registry_stage(p->reg, p->to, &c->old, err)) < 0) {
 		c->has_old = 0;
 		return -1;
@@ -121,14 +118,10 @@ static int read_current(struct promote *p, struct candidate *c, struct ml_err *e
 	}
 	if (!model || !c->old.now.metrics[0])
 		return 0;
-	snprintf(where, sizeof where, "registry %s: object %s", ml_registry_dir(p->reg), c->old.now.metrics);
-	int rc = ml_registry_get(p->reg, c->old.now.metrics, &obj, err);
-	if (rc == 0)
-		rc = metrics_from_line(&c->stored, where, obj.data ? obj.data : "", obj.len, err);
-	ml_buf_free(&obj);
-	if (rc == 0)
-		c->current = &c->stored;
-	return rc;
+	if (metrics_from_object(&c->stored, p->reg, c->old.now.metrics, err) < 0)
+		return -1;
+	c->current = &c->stored;
+	return 0;
 }
 
 /* Step 5, all gates held: store the bundle and its metrics, move the stage. */
@@ -137,11 +130,9 @@ static int commit_promote(struct promote *p, struct candidate *c, const struct m
 {
 	struct ml_stage st = {0};
 	char id[ML_SHA256_ID_SIZE], mid[ML_SHA256_ID_SIZE];
-	int created, has, rc;
+	int created, registered, rc;
 
-	if (ml_registry_put(p->reg, c->bundle.bytes.data, c->bundle.bytes.len, id, &created, err) < 0 ||
-	    (has = history_has_register(p->reg, id, err)) < 0 ||
-	    (!has && commit_register(p->reg, &c->bundle, err) < 0) ||
+	if (store_bundle(p->reg, &c->bundle, id, &registered, err) < 0 ||
 	    ml_registry_put(p->reg, c->metrics.line.data, c->metrics.line.len, mid, &created, err) < 0)
 		return -1;
 	snprintf(st.name, sizeof st.name, "%s", p->to);
@@ -233,20 +224,11 @@ int cmd_promote(struct promote *p)
 	for (size_t i = 0; i < p->gates.n; i++)
 		c.pass &= c.res[i].pass;
 	event_keys(p, &c, &ev);
-	if (p->dry_run) {
-		ml_buf_add(&line, ev.data, ev.len);
-		ml_buf_adds(&line, ",\"dry_run\":true}\n");
-	} else {
-		ml_buf_addc(&ev, '}');
-		if (ml_buf_terminate(&ev) < 0) {
-			ml_err_set(&err, ML_ERR_IO, "out of memory");
-			goto fail;
-		}
-		if ((c.pass ? commit_promote(p, &c, &ev, &err)
-			    : ml_registry_commit(p->reg, ev.data, ev.len, NULL, &err)) < 0 ||
-		    last_event(p->reg, &line, &err) < 0)
-			goto fail;
-	}
+	if (event_end(&ev, p->dry_run, &line, &err) < 0 ||
+	    (!p->dry_run && ((c.pass ? commit_promote(p, &c, &ev, &err)
+				     : ml_registry_commit(p->reg, ev.data, ev.len, NULL, &err)) < 0 ||
+			     last_event(p->reg, &line, &err) < 0)))
+		goto fail;
 	if (locked)
 		ml_registry_unlock(p->reg);
 	locked = 0;

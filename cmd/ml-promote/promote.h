@@ -14,6 +14,7 @@
 #include "ml_bundle.h"
 #include "ml_cli.h"
 #include "ml_jq.h"
+#include "ml_json.h"
 #include "ml_out.h"
 #include "ml_rec.h"
 #include "ml_registry.h"
@@ -99,6 +100,9 @@ int metrics_read(struct metrics *m, const char *path, struct ml_err *err);
  * starts the messages. */
 int metrics_from_line(struct metrics *m, const char *where, const char *line, size_t len,
 		      struct ml_err *err);
+/* The same on the metrics object id of the registry. */
+int metrics_from_object(struct metrics *m, struct ml_registry *reg, const char *id,
+			struct ml_err *err);
 void metrics_free(struct metrics *m);
 /* Looks a metric up: 1 with *x for a number, 0 for null, -1 when the line
  * has no such key, -2 when it holds something else. */
@@ -130,8 +134,9 @@ struct bundle_in {
 	struct manifest_info info;
 };
 
-/* Reads a whole file ("-": standard input) into out; -1 with err. */
-int read_whole(const char *path, struct ml_buf *out, struct ml_err *err);
+/* Reads a whole file ("-": standard input) into out and its "sha256:" id
+ * into id; 0, or -1 with err. */
+int read_whole(const char *path, struct ml_buf *out, char id[ML_SHA256_ID_SIZE], struct ml_err *err);
 int bundle_load(struct bundle_in *bi, const char *path, struct ml_err *err);
 void bundle_in_free(struct bundle_in *bi);
 /* Reads a manifest's fields; 0, or -1 (memory). */
@@ -139,7 +144,23 @@ int manifest_read(const char *json, size_t len, struct manifest_info *mi);
 void manifest_info_free(struct manifest_info *mi);
 /* Appends a decoded text as a JSON string, or null when absent. */
 int json_string_or_null(struct ml_buf *out, int has, const struct ml_buf *text);
+/* A top-level string field of r, decoded into out (NUL-terminated); 1
+ * when there is one, 0 when it is absent or no string (or memory is out). */
+int string_field(const struct ml_rec *r, const char *key, struct ml_buf *out);
 
+/* The elements of a JSON array, one by one, from the text of the array
+ * (as scanned: it starts with '[' and ends with ']'). */
+struct json_elems {
+	const char *p, *end;
+};
+void json_elems_start(struct json_elems *it, const char *raw, size_t n);
+/* The next element: 1 with its text v[0..n) and its type; 0 after the
+ * last (or at one that does not scan). */
+int json_elems_next(struct json_elems *it, const char **v, size_t *n, enum ml_json_type *type);
+
+/* Whether object id, at path, is a bundle: 0, or -1 with err saying it is
+ * not. */
+int object_is_bundle(struct ml_registry *reg, const char *id, const char *path, struct ml_err *err);
 /* Opens object id as a bundle after checking its bytes; *path gets its
  * absolute path (malloc'd).  NULL with err (corrupt, missing, not a bundle). */
 struct ml_bundle *object_bundle(struct ml_registry *reg, const char *id, char **path,
@@ -180,10 +201,16 @@ void log_output(struct promote *p, const char *path, uint64_t bytes, int64_t rec
 
 /* The event just committed, as the history holds it, and a newline. */
 int last_event(struct ml_registry *reg, struct ml_buf *line, struct ml_err *err);
-/* Whether the history holds a register event for model; 1, 0, -1. */
-int history_has_register(struct ml_registry *reg, const char *model, struct ml_err *err);
-/* Appends a register event for a bundle just stored (under the lock). */
-int commit_register(struct ml_registry *reg, const struct bundle_in *bi, struct ml_err *err);
+/* Ends an event whose keys are written: for a dry run, line gets it
+ * marked "dry_run":true and a newline (what is printed instead of the
+ * event committed); else ev gets its closing brace, ready to commit.  0,
+ * or -1 with err (memory). */
+int event_end(struct ml_buf *ev, int dry_run, struct ml_buf *line, struct ml_err *err);
+/* Stores a bundle's bytes as object id (under the lock) and appends its
+ * register event when the history holds none; *registered: the registry
+ * did not have it before.  0, or -1 with err. */
+int store_bundle(struct ml_registry *reg, const struct bundle_in *bi, char id[ML_SHA256_ID_SIZE],
+		 int *registered, struct ml_err *err);
 
 /* --- the commands (register.c, promote.c, rollback.c, query.c); each
  * returns the exit status ------------------------------------------------- */

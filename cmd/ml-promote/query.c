@@ -162,7 +162,7 @@ int cmd_show(struct promote *p)
 	struct ml_stage st;
 	struct metrics m = {0};
 	struct manifest_info mi = {0};
-	struct ml_buf obj = {0}, out = {0};
+	struct ml_buf out = {0};
 	struct ml_bundle *b = NULL;
 	char id[ML_SHA256_ID_SIZE], *path = NULL;
 	int is_stage = 0, have_metrics = 0, status = ML_EXIT_TROUBLE;
@@ -173,10 +173,7 @@ int cmd_show(struct promote *p)
 	    !(b = object_bundle(p->reg, id, &path, &err)))
 		goto fail;
 	if (is_stage && st.now.metrics[0]) {
-		char where[512];
-		snprintf(where, sizeof where, "registry %s: object %s", ml_registry_dir(p->reg), st.now.metrics);
-		if (ml_registry_get(p->reg, st.now.metrics, &obj, &err) < 0 ||
-		    metrics_from_line(&m, where, obj.data ? obj.data : "", obj.len, &err) < 0)
+		if (metrics_from_object(&m, p->reg, st.now.metrics, &err) < 0)
 			goto fail;
 		have_metrics = 1;
 	}
@@ -227,7 +224,6 @@ out:
 	free(path);
 	metrics_free(&m);
 	manifest_info_free(&mi);
-	ml_buf_free(&obj);
 	ml_buf_free(&out);
 	return status;
 }
@@ -241,14 +237,11 @@ int cmd_path(struct promote *p)
 	char id[ML_SHA256_ID_SIZE], *path = NULL;
 	int is_stage = 0, status = ML_EXIT_TROUBLE;
 
-	if (open_registry(p, 0, 0, &err) < 0 || (is_stage = model_of(p, arg, id, &st, &err)) < 0 ||
-	    !(path = ml_registry_object_path(p->reg, id, &err)))
-		goto fail;
 	/* an id may name a metrics object: only a bundle is a model's file */
-	if (!is_stage && !ml_bundle_is_bundle(path)) {
-		ml_err_set(&err, ML_ERR_DATA, "registry %s: object %s is not a bundle", ml_registry_dir(p->reg), id);
+	if (open_registry(p, 0, 0, &err) < 0 || (is_stage = model_of(p, arg, id, &st, &err)) < 0 ||
+	    !(path = ml_registry_object_path(p->reg, id, &err)) ||
+	    (!is_stage && object_is_bundle(p->reg, id, path, &err) < 0))
 		goto fail;
-	}
 	ml_buf_adds(&out, path);
 	ml_buf_addc(&out, '\n');
 	ml_out_write_lines(p->out, out.data, out.len);
@@ -279,13 +272,7 @@ struct history {
 /* A string field decoded into out ("-" when absent or not a string). */
 static const char *str(const struct ml_rec *r, const char *key, struct ml_buf *out)
 {
-	ssize_t i = ml_rec_find(r, key, strlen(key));
-
-	ml_buf_reset(out);
-	if (i < 0 || ml_rec_type(r, (size_t)i) != ML_JSON_STRING || ml_rec_string(r, (size_t)i, out) < 0 ||
-	    ml_buf_terminate(out) < 0)
-		return "-";
-	return out->data ? out->data : "";
+	return string_field(r, key, out) ? out->data : "-";
 }
 
 /* The texts of a reject's failed gates, ", "-joined: why it was refused. */
@@ -294,26 +281,21 @@ static void failed_gates(struct history *h, struct ml_buf *out)
 	ssize_t i = ml_rec_find(h->rec, "gates", 5);
 	struct ml_buf text = {0};
 	struct ml_err err;
+	struct json_elems it;
+	enum ml_json_type type;
+	const char *v;
 	size_t n, k = 0;
 
 	if (i < 0 || ml_rec_type(h->rec, (size_t)i) != ML_JSON_ARRAY)
 		return;
 	const char *raw = ml_rec_value_raw(h->rec, (size_t)i, &n);
-	const char *p = raw + 1, *end = raw + n - 1;
-	while ((p = ml_json_skip_ws(p, end)) < end) {
-		enum ml_json_type type;
-		struct ml_json_fail fail;
-		const char *after = ml_json_scan_value(p, end, 2, &type, &fail);
-		if (!after)
-			break;
-		if (type == ML_JSON_OBJECT && ml_rec_parse(h->gate, p, (size_t)(after - p), &err) == 0) {
+	json_elems_start(&it, raw, n);
+	while (json_elems_next(&it, &v, &n, &type)) {
+		if (type == ML_JSON_OBJECT && ml_rec_parse(h->gate, v, n, &err) == 0) {
 			ssize_t pass = ml_rec_find(h->gate, "pass", 4);
 			if (pass >= 0 && ml_rec_type(h->gate, (size_t)pass) == ML_JSON_FALSE)
 				ml_buf_printf(out, "%s%s", k++ ? ", " : "", str(h->gate, "gate", &text));
 		}
-		p = ml_json_skip_ws(after, end);
-		if (p < end && *p == ',')
-			p++;
 	}
 	ml_buf_free(&text);
 }

@@ -20,6 +20,17 @@ int last_event(struct ml_registry *reg, struct ml_buf *line, struct ml_err *err)
 	return 0;
 }
 
+int event_end(struct ml_buf *ev, int dry_run, struct ml_buf *line, struct ml_err *err)
+{
+	int rc;
+
+	if (dry_run)
+		rc = ml_buf_add(line, ev->data, ev->len) < 0 || ml_buf_adds(line, ",\"dry_run\":true}\n") < 0;
+	else
+		rc = ml_buf_addc(ev, '}') < 0 || ml_buf_terminate(ev) < 0;
+	return rc ? ml_err_set(err, ML_ERR_IO, "out of memory") : 0;
+}
+
 struct register_search {
 	const char *model;
 	struct ml_rec *rec;
@@ -55,7 +66,8 @@ static int find_register(void *ctx, const char *line, size_t len, struct ml_err 
 	return 0;
 }
 
-int history_has_register(struct ml_registry *reg, const char *model, struct ml_err *err)
+/* Whether the history holds a register event for model; 1, 0, -1. */
+static int history_has_register(struct ml_registry *reg, const char *model, struct ml_err *err)
 {
 	struct register_search s = {.model = model, .rec = ml_rec_new()};
 
@@ -66,7 +78,8 @@ int history_has_register(struct ml_registry *reg, const char *model, struct ml_e
 	return rc < 0 ? -1 : s.found;
 }
 
-int commit_register(struct ml_registry *reg, const struct bundle_in *bi, struct ml_err *err)
+/* Appends a register event for a bundle just stored (under the lock). */
+static int commit_register(struct ml_registry *reg, const struct bundle_in *bi, struct ml_err *err)
 {
 	const struct manifest_info *mi = &bi->info;
 	struct ml_buf ev = {0};
@@ -93,24 +106,31 @@ int commit_register(struct ml_registry *reg, const struct bundle_in *bi, struct 
 	return rc;
 }
 
+int store_bundle(struct ml_registry *reg, const struct bundle_in *bi, char id[ML_SHA256_ID_SIZE],
+		 int *registered, struct ml_err *err)
+{
+	int created, has;
+
+	if (ml_registry_put(reg, bi->bytes.data, bi->bytes.len, id, &created, err) < 0 ||
+	    (has = history_has_register(reg, id, err)) < 0)
+		return -1;
+	/* a writer that died between storing and recording left the object
+	 * without its event: this run records it */
+	if (!has && commit_register(reg, bi, err) < 0)
+		return -1;
+	*registered = created || !has;
+	return 0;
+}
+
 /* Stores one bundle under the lock; *registered: it was not there before. */
 static int store(struct promote *p, const struct bundle_in *bi, int *registered, struct ml_err *err)
 {
 	char id[ML_SHA256_ID_SIZE];
-	int created, has, rc = -1;
+	int rc;
 
 	if (ml_registry_lock(p->reg, err) < 0)
 		return -1;
-	if (ml_registry_put(p->reg, bi->bytes.data, bi->bytes.len, id, &created, err) < 0 ||
-	    (has = history_has_register(p->reg, id, err)) < 0)
-		goto out;
-	/* a writer that died between storing and recording left the object
-	 * without its event: this run records it */
-	if (!has && commit_register(p->reg, bi, err) < 0)
-		goto out;
-	*registered = created || !has;
-	rc = 0;
-out:
+	rc = store_bundle(p->reg, bi, id, registered, err);
 	ml_registry_unlock(p->reg);
 	return rc;
 }

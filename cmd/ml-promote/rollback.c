@@ -55,17 +55,12 @@ int cmd_rollback(struct promote *p)
 		ml_json_quote_lossy(&ev, p->reason, strlen(p->reason));
 	else
 		ml_buf_adds(&ev, "null");
-	if (p->dry_run) {
-		ml_buf_add(&line, ev.data, ev.len);
-		ml_buf_adds(&line, ",\"dry_run\":true}\n");
-	} else {
+	if (event_end(&ev, p->dry_run, &line, &err) < 0)
+		goto fail;
+	if (!p->dry_run) {
 		/* the new state: the version below the top, the rest of the stack */
 		st.now = back;
 		st.nprev--;
-		if (ml_buf_addc(&ev, '}') < 0 || ml_buf_terminate(&ev) < 0) {
-			ml_err_set(&err, ML_ERR_IO, "out of memory");
-			goto fail;
-		}
 		if (ml_registry_commit(p->reg, ev.data, ev.len, &st, &err) < 0 ||
 		    last_event(p->reg, &line, &err) < 0)
 			goto fail;
