@@ -23,6 +23,7 @@ setup() {
 	assert_line ml-eval.1
 	assert_line ml-promote.1
 	assert_line ml-log.1
+	assert_line ml-report.1
 	assert_line mlpipe.7
 }
 
@@ -65,11 +66,23 @@ setup() {
 	assert_equal "$missing" ""
 }
 
-@test "the overview names the planned programs as planned" {
-	local p text
+@test "the overview calls no program planned that has a page" {
+	local page p text
 	text=$(mandoc -T ascii "$ROOT/man/mlpipe.7" | col -b)
-	for p in ml-report; do
-		grep -qE "^[[:space:]]+$p[[:space:]]+\(planned\)" <<<"$text" || fail "mlpipe(7) does not list $p as planned"
+	for page in "$ROOT"/man/*.1; do
+		p=$(basename "$page" .1)
+		if grep -qE "^[[:space:]]+$p(\(1\))?[[:space:]]+\(planned\)" <<<"$text"; then
+			fail "mlpipe(7) lists $p as planned, but it has a page"
+		fi
+	done
+}
+
+@test "the overview documents the formats ml-report reads" {
+	local f text
+	text=$(mandoc -T ascii "$ROOT/man/mlpipe.7" | col -b)
+	for f in mlpipe.profile mlpipe.drift mlpipe.metrics mlpipe.curves mlpipe.bundle \
+		mlpipe.registry.event mlpipe.run mlpipe.lineage ml-report; do
+		grep -qF -- "$f" <<<"$text" || fail "mlpipe(7) does not mention $f"
 	done
 }
 
