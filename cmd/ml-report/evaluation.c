@@ -383,6 +383,21 @@ static void confusion(struct report *r, struct page *p, jv o)
 		  "class (columns); the stronger the colour, the more records</span>");
 	html_caption_end(p);
 	chart_heatmap(r, p, t, d.data ? d.data : "", n, labels, cells);
+	if (n * n <= 50) {
+		static const char *const heads[] = {"true class", "predicted class", "records"};
+		html_data_open(p, "data", heads, 3);
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < n; k++) {
+				p_puts(p, "<tr><td>");
+				p_esc(p, names[i]);
+				p_puts(p, "</td><td>");
+				p_esc(p, names[k]);
+				p_puts(p, "</td><td class=\"n\">");
+				p_num(p, cells[i * n + k]);
+				p_puts(p, "</td></tr>\n");
+			}
+		html_data_close(p);
+	}
 	html_figure_close(p);
 out:
 	ml_buf_free(&d);

@@ -205,6 +205,18 @@ static void importance(struct report *r, struct page *p, jv met, const char *key
 	struct hbars c = {.title = t, .desc = d.data ? d.data : "", .xlabel = what, .n = n, .labels = labels,
 			  .v = vals, .cls = "bar", .ref = NAN};
 	chart_hbars(r, p, &c);
+	if (n <= 50) {
+		const char *heads[] = {"feature", what};
+		html_data_open(p, "data", heads, 2);
+		for (int i = 0; i < n; i++) {
+			p_puts(p, "<tr><td>");
+			p_esc(p, v[i].name);
+			p_puts(p, "</td><td class=\"n\">");
+			p_num(p, v[i].v);
+			p_puts(p, "</td></tr>\n");
+		}
+		html_data_close(p);
+	}
 	html_figure_close(p);
 out:
 	ml_buf_free(&d);

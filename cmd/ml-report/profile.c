@@ -238,6 +238,14 @@ static void booleans(struct report *r, struct page *p, const char *name, jv b)
 	struct hbars h = {.title = t, .desc = d, .xlabel = "records (count)", .n = 2, .labels = labels, .v = v,
 			  .cls = "bar", .ref = NAN};
 	chart_hbars(r, p, &h);
+	static const char *const heads[] = {"value", "records"};
+	html_data_open(p, "data", heads, 2);
+	for (int i = 0; i < 2; i++) {
+		p_printf(p, "<tr><td>%s</td><td class=\"n\">", labels[i]);
+		p_num(p, v[i]);
+		p_puts(p, "</td></tr>\n");
+	}
+	html_data_close(p);
 }
 
 static void column_figure(struct report *r, struct page *p, jv col)

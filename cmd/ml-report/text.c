@@ -122,8 +122,10 @@ static void drift(struct report *r, struct page *p, const struct artifact *a)
 		p->oom = 1;
 		return;
 	}
-	/* the bar's middle is the threshold: past it, past the middle */
-	p_puts(p, "  column               method     statistic   threshold  bar (threshold: half)  drifted\n");
+	/* the bar's middle is the threshold: past the middle is drifted.  A
+	 * test decides by its p-value (drift when below the threshold), so
+	 * its bar is -log10 p against -log10 of the threshold. */
+	p_puts(p, "  column               method    decided by   threshold  bar (threshold: half)  drifted\n");
 	for (int k = 0; k < n; k++) {
 		jv l = j_at(a->lines, order[k]);
 		if (!report_wants_column(r, j_strk(l, "column")))
@@ -134,9 +136,16 @@ static void drift(struct report *r, struct page *p, const struct artifact *a)
 		pad(p, j_strk(l, "column"), 20);
 		p_puts(p, " ");
 		pad(p, j_strk(l, "method") ? j_strk(l, "method") : "-", 8);
-		p_printf(p, " %11s %11s  ", fmt_num(st, x), fmt_num(th, y));
-		/* the threshold sits at the bar's middle */
-		bar(p, st, isfinite(th) && th > 0 ? th * 2 : st, BAR_W);
+		if (isfinite(pv)) {
+			char pvs[48];
+			snprintf(pvs, sizeof pvs, "p %s", fmt_num(pv, x));
+			p_printf(p, " %11s %11s  ", pvs, fmt_num(th, y));
+			double lp = -log10(pv > 1e-300 ? pv : 1e-300), lt = -log10(th);
+			bar(p, lp, isfinite(lt) && lt > 0 ? lt * 2 : lp, BAR_W);
+		} else {
+			p_printf(p, " %11s %11s  ", fmt_num(st, x), fmt_num(th, y));
+			bar(p, st, isfinite(th) && th > 0 ? th * 2 : st, BAR_W);
+		}
 		p_printf(p, "   %s\n", j_kind(j_get(l, "drifted")) == JV_KIND_TRUE ? "DRIFTED" : "ok");
 	}
 	free(order);
