@@ -77,12 +77,14 @@ static int read_inputs(struct promote *p, struct candidate *c, struct ml_err *er
 	if (metrics_read(m, p->metrics_path, err) < 0)
 		return -1;
 	if (bundle_load(&c->bundle, p->args[0], err) < 0) {
-		log_input(p, m->path, m->bytes, 1, m->sha256);
+		log_input(p, m->path, m->bytes, -1, m->sha256);
 		return -1;
 	}
-	/* the model first, then what it was measured with */
+	/* the model first, then what it was measured with; the metrics file is
+	 * hashed whole but only its overall line is read, so its records are
+	 * not counted (-1) rather than said to be one */
 	log_input(p, c->bundle.path, c->bundle.bytes.len, -1, c->bundle.id);
-	log_input(p, m->path, m->bytes, 1, m->sha256);
+	log_input(p, m->path, m->bytes, -1, m->sha256);
 	if (m->bundle && strcmp(m->bundle, c->bundle.id))
 		return ml_err_set(err, ML_ERR_DATA, "%s: these metrics are of model %s, not of %s (%s)",
 				  m->name, m->bundle, c->bundle.path, c->bundle.id);
@@ -91,7 +93,7 @@ static int read_inputs(struct promote *p, struct candidate *c, struct ml_err *er
 	if (p->current_metrics_path) {
 		if (metrics_read(&c->current_file, p->current_metrics_path, err) < 0)
 			return -1;
-		log_input(p, c->current_file.path, c->current_file.bytes, 1, c->current_file.sha256);
+		log_input(p, c->current_file.path, c->current_file.bytes, -1, c->current_file.sha256);
 	}
 	return 0;
 }

@@ -1248,7 +1248,7 @@ flip_byte() {
 	assert_json_lines runs.ndjson
 	assert_equal "$(jq -c '[.tool, .exit]' runs.ndjson)" '["ml-promote",0]'
 	assert_equal "$(jq -c .inputs runs.ndjson)" \
-		"[{\"path\":\"m1.bundle\",\"bytes\":$(wc -c <m1.bundle),\"records\":null,\"sha256\":\"$ID1\"},{\"path\":\"m1.metrics\",\"bytes\":$(wc -c <m1.metrics),\"records\":1,\"sha256\":\"$(sha256_id m1.metrics)\"}]"
+		"[{\"path\":\"m1.bundle\",\"bytes\":$(wc -c <m1.bundle),\"records\":null,\"sha256\":\"$ID1\"},{\"path\":\"m1.metrics\",\"bytes\":$(wc -c <m1.metrics),\"records\":null,\"sha256\":\"$(sha256_id m1.metrics)\"}]"
 	assert_equal "$(jq '.outputs | length' runs.ndjson)" 1
 	assert_equal "$(jq -c '.outputs[0] | [.bytes, .sha256]' runs.ndjson)" "[$(wc -c <m1.bundle),\"$ID1\"]"
 	assert_equal "$(realpath "$(jq -r '.outputs[0].path' runs.ndjson)")" "$(realpath "$REG/objects/${ID1#sha256:}")"
