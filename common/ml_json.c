@@ -104,7 +104,7 @@ static const unsigned char *skip_plain(const unsigned char *p, const unsigned ch
 	return p;
 }
 
-static int hexval(unsigned char c)
+int ml_json_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -121,7 +121,7 @@ static long hex4(const unsigned char *p)
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
+		int h = ml_json_hex_digit((unsigned char)p[i]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;

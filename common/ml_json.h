@@ -45,6 +45,8 @@ const char *ml_json_scan_string(const char *p, const char *end, int *escaped,
  * with fail set. */
 const char *ml_json_scan_value(const char *p, const char *end, int depth,
 			       enum ml_json_type *type, struct ml_json_fail *fail);
+/* The value of a hexadecimal digit (either case), or -1. */
+int ml_json_hex_digit(int c);
 /* Whether s[0..n) is exactly one JSON number in the RFC 8259 grammar. */
 int ml_json_is_number(const char *s, size_t n);
 /* Length of the longest valid UTF-8 prefix of s[0..n) (n when all valid). */

@@ -62,23 +62,12 @@ static void arena_free(struct arena *a)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sha_parse(const char *s, size_t n, unsigned char sha[SHA_BYTES])
 {
 	if (n != 7 + 2 * SHA_BYTES || memcmp(s, "sha256:", 7) != 0)
 		return -1;
 	for (size_t i = 0; i < SHA_BYTES; i++) {
-		int hi = hexval(s[7 + 2 * i]), lo = hexval(s[8 + 2 * i]);
+		int hi = ml_json_hex_digit((unsigned char)s[7 + 2 * i]), lo = ml_json_hex_digit((unsigned char)s[8 + 2 * i]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		sha[i] = (unsigned char)(hi << 4 | lo);
