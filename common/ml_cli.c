@@ -2,6 +2,7 @@
 #include "ml_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,12 +51,31 @@ static void on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* A program started with standard input, output or error closed would
+ * give that number to the next file it opens, and read its schema as
+ * records, or write records or messages into the run log.  So each closed
+ * one is opened on /dev/null the wrong way round: reading a closed stdin
+ * and writing a closed stdout fail with EBADF, and are reported as such. */
+static void hold_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int got = open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+		if (got >= 0 && got != fd) {
+			dup2(got, fd);
+			close(got);
+		}
+	}
+}
+
 void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 		 int argc, char **argv)
 {
 	static const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction sa;
 
+	hold_standard_fds();
 	memset(cli, 0, sizeof *cli);
 	cli->prog = prog_name = prog;
 	cli->usage = usage;

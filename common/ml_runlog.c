@@ -284,6 +284,9 @@ int ml_run_end(struct ml_run *run, int exit_status, struct ml_err *err)
 	/* one write under an exclusive lock: whole lines, whatever runs beside us */
 	while (flock(run->fd, LOCK_EX) < 0 && errno == EINTR)
 		;
+	/* where the line starts: a write the disk cuts short is cut back off,
+	 * so the log never keeps half a line for the next one to be glued to */
+	off_t before = lseek(run->fd, 0, SEEK_END);
 	const char *p = line.data;
 	size_t n = line.len;
 	while (n) {
@@ -292,6 +295,9 @@ int ml_run_end(struct ml_run *run, int exit_status, struct ml_err *err)
 			continue;
 		if (w < 0) {
 			rc = ml_err_sys(err, errno, "cannot write run log '%s'", run->log_path);
+			if (before >= 0 && ftruncate(run->fd, before) < 0)
+				ml_err_sys(err, errno, "cannot write run log '%s', nor cut its partial "
+					   "last line off", run->log_path);
 			break;
 		}
 		p += w;
