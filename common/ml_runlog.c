@@ -295,7 +295,9 @@ int ml_run_end(struct ml_run *run, int exit_status, struct ml_err *err)
 			continue;
 		if (w < 0) {
 			rc = ml_err_sys(err, errno, "cannot write run log '%s'", run->log_path);
-			if (before >= 0 && ftruncate(run->fd, before) < 0)
+			struct stat st;
+			if (n < line.len && before >= 0 && fstat(run->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			    ftruncate(run->fd, before) < 0)
 				ml_err_sys(err, errno, "cannot write run log '%s', nor cut its partial "
 					   "last line off", run->log_path);
 			break;
