@@ -666,7 +666,18 @@ static int verify(struct ml_bundle *b, const char *name, struct ml_err *err)
 				  name, man->name);
 	if (man->len > INT32_MAX)
 		return ml_err_set(err, ML_ERR_DATA, "%s: corrupt bundle: manifest.json is too large", name);
-	doc = jv_parse_sized((const char *)man->data, (int)man->len);
+	/* strict JSON first: libjq lets a raw NUL or control character through
+	 * inside a string, and a manifest read later as a C string would then
+	 * be cut short (found by fuzzing) */
+	const char *text = (const char *)man->data, *end = text + man->len, *after;
+	struct ml_json_fail fail = {0};
+	enum ml_json_type type;
+	after = ml_json_scan_value(ml_json_skip_ws(text, end), end, 0, &type, &fail);
+	if (!after || ml_json_skip_ws(after, end) != end)
+		return ml_err_set(err, ML_ERR_DATA, "%s: corrupt bundle: manifest.json is not JSON "
+				  "(%s at byte %zu)", name, after ? "text after the value" : fail.why,
+				  (size_t)((after ? after : fail.at ? fail.at : text) - text));
+	doc = jv_parse_sized(text, (int)man->len);
 	if (!jv_is_valid(doc)) {
 		jv msg = jv_invalid_get_msg(doc);
 		const char *why = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "no text";

@@ -192,6 +192,12 @@ static const char *scan_code(struct fields_scan *s, const char *p, int in_interp
 				p++;
 			else
 				pipe = 1;
+		} else if (c == '{') {
+			/* object construction reads fields by shorthand keys that
+			 * look like no field access ({"b"} is {"b": .b}, and
+			 * {"\(.x)"} names one by value): give it the record */
+			s->whole = 1;
+			p++;
 		} else if (c == '(') {
 			depth++;
 			p++;

@@ -392,6 +392,10 @@ static int check_column(const struct ml_profile *p, const struct ml_column *c, s
 		return ml_err_set(err, ML_ERR_DATA, "column '%s': \"types\" counts %llu strings, \"string\" %llu",
 				  c->name, (unsigned long long)c->types[ML_JSON_STRING],
 				  (unsigned long long)(c->cat ? ml_cat_total(c->cat) : 0));
+	/* a schema inferred from min > max would be refused by its own parser */
+	if (c->num.count && !(c->num.min <= c->num.max))
+		return ml_err_set(err, ML_ERR_DATA, "column '%s': min %.17g is greater than max %.17g",
+				  c->name, c->num.min, c->num.max);
 	return 0;
 }
 
@@ -453,6 +457,16 @@ int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_
 	int rc;
 
 	rd->line++;
+	/* strict JSON first: libjq reads "0.00<NUL>1" as 0 and "0." as a
+	 * number (found by fuzzing); a profile is written strict */
+	const char *end = line + len, *after;
+	struct ml_json_fail fail = {0};
+	enum ml_json_type type;
+	after = ml_json_scan_value(ml_json_skip_ws(line, end), end, 0, &type, &fail);
+	if (!after || ml_json_skip_ws(after, end) != end)
+		return ml_err_set(err, ML_ERR_DATA, "malformed profile line: %s at byte %zu",
+				  after ? "text after the value" : fail.why,
+				  (size_t)((after ? after : fail.at ? fail.at : line) - line));
 	jv doc = jv_parse_sized(line, (int)len);
 	if (!jv_is_valid(doc)) {
 		jv msg = jv_invalid_get_msg(doc);

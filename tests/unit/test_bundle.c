@@ -353,6 +353,12 @@ static void test_hand_made(void)
 	ok(refused(path, "not a JSON object"), "a manifest that is not an object is refused: %s", err.msg);
 	hand_bundle(path, "{\"format\":", NULL, NULL, 0);
 	ok(refused(path, "not JSON"), "a manifest that is not JSON is refused: %s", err.msg);
+	/* libjq takes a raw NUL inside a string; a manifest read as a C string
+	 * would be cut there (found by fuzzing) */
+	hand_bundle(path, "{\"format\":\"mlpipe.bundle\",\"version\":1,\"x\":\"a\001b\",\"members\":[]}",
+		    NULL, NULL, 0);
+	ok(refused(path, "not JSON"), "a manifest with a raw control character in a string is refused: %s",
+	   err.msg);
 
 	hand_bundle(path, m, names, datas, 3);
 	struct ml_bundle *again = ml_bundle_read(path, &err);

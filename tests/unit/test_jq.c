@@ -125,6 +125,9 @@ int main(void)
 	expect_fields(".. | numbers", NULL);
 	expect_fields("has(\"a\")", NULL);
 	expect_fields("{a} | .a > 1", NULL);
+	/* shorthand keys read fields too: {"b"} is {"b": .b} (found by fuzzing) */
+	expect_fields("{\"b\"} | .b > 1", NULL);
+	expect_fields("{\"\\(.x)\"} | length > 0", NULL);
 	expect_fields(".a as $x | length > $x", NULL);
 	expect_fields("def f: .a; f > 1", NULL);
 	expect_fields("reduce .a as $x (0; . + $x)", NULL);
