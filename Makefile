@@ -49,7 +49,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and the benchmarks need.
-DEPS_PKGS = gcc make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
+DEPS_PKGS = gcc clang make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
 	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost \
 	chromium python3-html5lib
@@ -125,3 +125,97 @@ clean:
 
 # keep the objects of pattern chains: relinking must not mean recompiling
 .SECONDARY:
+
+# --- fuzzing (tests/fuzz/, docs/RELIABILITY.md) -------------------------------
+#   make fuzz FUZZ_SECONDS=N   build the libFuzzer harnesses into build/fuzz and
+#                              run each for N seconds (default 60) on its seed
+#                              corpus; fails when one crashes (the input is
+#                              left in build/fuzz/crashes/NAME/).  -j2 runs two
+#                              at a time.
+#   make fuzz-build            only build them
+#   make fuzz-regress          replay tests/fuzz/regress/NAME/* (no fuzzing)
+FUZZ_CC      = clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     = build/fuzz
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  = $(CSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+	-Wall -Wextra -Wno-unused-function -Wno-unused-parameter
+FUZZ_CPPFLAGS = -Icommon -Icmd/ml-ingest -Itests/fuzz
+FUZZ_NAMES   = rec rec_vs_jq csv archive schema profile bundle jq
+FUZZ_LIB     = $(FUZZ_DIR)/libmlpipe.a
+FUZZ_COMMON_OBJ = $(COMMON_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_INGEST_OBJ = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out cmd/ml-ingest/main.c,$(wildcard cmd/ml-ingest/*.c)))
+# the harness's own source, and its -max_len
+FUZZ_SRC_rec = rec
+FUZZ_SRC_rec_vs_jq = rec_vs_jq
+FUZZ_SRC_csv = ingest_csv
+FUZZ_SRC_archive = ingest_archive
+FUZZ_SRC_schema = schema
+FUZZ_SRC_profile = profile
+FUZZ_SRC_bundle = bundle
+FUZZ_SRC_jq = jq
+FUZZ_MAXLEN_rec = 8192
+FUZZ_MAXLEN_rec_vs_jq = 4096
+FUZZ_MAXLEN_csv = 4096
+FUZZ_MAXLEN_archive = 65536
+FUZZ_MAXLEN_schema = 8192
+FUZZ_MAXLEN_profile = 32768
+FUZZ_MAXLEN_bundle = 65536
+FUZZ_MAXLEN_jq = 1024
+FUZZ_OPTS    = -timeout=20 -rss_limit_mb=2560 -print_final_stats=1
+FUZZ_HDRS    = $(wildcard common/*.h) $(wildcard cmd/ml-ingest/*.h)
+FUZZ_HARNESS_OBJ = $(foreach n,$(FUZZ_NAMES),$(FUZZ_DIR)/obj/tests/fuzz/fuzz_$(FUZZ_SRC_$(n)).o)
+$(FUZZ_HARNESS_OBJ): $(wildcard tests/fuzz/*.h)
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# ml-ingest's two fronts are one source built twice
+$(FUZZ_DIR)/obj/tests/fuzz/fuzz_ingest_csv.o: tests/fuzz/fuzz_ingest.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -DFUZZ_INGEST_CSV -c -o $@ $<
+$(FUZZ_DIR)/obj/tests/fuzz/fuzz_ingest_archive.o: tests/fuzz/fuzz_ingest.c $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -DFUZZ_INGEST_ARCHIVE -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_csv $(FUZZ_DIR)/fuzz_archive: $(FUZZ_INGEST_OBJ)
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_$$(FUZZ_SRC_$$*).o $(FUZZ_LIB)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(FUZZ_LIB) $(LDLIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+
+fuzz: fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
+	@echo "make fuzz: every harness ran $(FUZZ_SECONDS)s without a crash (logs in $(FUZZ_DIR)/logs)"
+
+# The working corpus (build/fuzz/corpus/NAME) takes what the run finds; the
+# seeds in tests/fuzz/corpus/NAME are only read.
+fuzz-run-%: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/corpus/$* $(FUZZ_DIR)/crashes/$* $(FUZZ_DIR)/logs
+	@echo "fuzz $*: $(FUZZ_SECONDS)s, -max_len=$(FUZZ_MAXLEN_$*)"
+	@if $(FUZZ_DIR)/fuzz_$* $(FUZZ_OPTS) -max_len=$(FUZZ_MAXLEN_$*) \
+		-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/crashes/$*/ \
+		$(FUZZ_DIR)/corpus/$* tests/fuzz/corpus/$* > $(FUZZ_DIR)/logs/$*.log 2>&1; then \
+		grep -E '^(Done|stat::number_of_executed_units)' $(FUZZ_DIR)/logs/$*.log | sed 's/^/fuzz $*: /'; \
+	else \
+		echo "fuzz $*: CRASH (see $(FUZZ_DIR)/logs/$*.log, input in $(FUZZ_DIR)/crashes/$*/)"; \
+		grep -E 'ERROR|FUZZ FAILURE|SUMMARY|Test unit written' $(FUZZ_DIR)/logs/$*.log | head -5; \
+		exit 1; \
+	fi
+
+# Replays every reproducer once through its harness: seconds, no fuzzing.
+fuzz-regress: fuzz-build
+	@fail=0; for n in $(FUZZ_NAMES); do \
+		set -- tests/fuzz/regress/$$n/*; [ -e "$$1" ] || continue; \
+		if $(FUZZ_DIR)/fuzz_$$n -timeout=10 "$$@" > $(FUZZ_DIR)/regress-$$n.log 2>&1; then \
+			echo "fuzz-regress $$n: $$# input(s) pass"; \
+		else \
+			echo "fuzz-regress $$n: FAIL (see $(FUZZ_DIR)/regress-$$n.log)"; fail=1; \
+		fi; \
+	done; exit $$fail
+
+.PHONY: fuzz fuzz-build fuzz-regress
