@@ -300,3 +300,23 @@ double ml_cli_parse_number(const char *opt, const char *arg)
 		ml_usage_error("%s: '%s' is not a number", opt, arg);
 	return v;
 }
+
+int ml_cli_input_failed(void *ctx, const char *path, struct ml_err *err)
+{
+	(void)ctx;
+	(void)path;
+	ml_warn("%s", err->msg);
+	return 0;
+}
+
+void ml_cli_keep_stdout(struct ml_cli *cli, struct ml_out *o)
+{
+	struct ml_err err;
+
+	if (!o)
+		return;
+	if (strcmp(ml_out_path(o), "-") != 0)
+		ml_out_abort(o);
+	else if (ml_cli_commit(cli, o, &err) < 0)
+		ml_cli_report(cli, &err);
+}

@@ -96,6 +96,14 @@ _Noreturn void ml_usage_error(const char *fmt, ...) __attribute__((format(printf
 void ml_cli_split_list(const char *s, char ***v, size_t *n);
 /* Frees a list made by ml_cli_split_list. */
 void ml_cli_free_list(char **v, size_t n);
+/* For ml_each's input_failed: names the input that cannot be read (err's
+ * message) and goes on with the others, so one run names every bad input;
+ * the program exits 2 at the end (ml_each counts them). */
+int ml_cli_input_failed(void *ctx, const char *path, struct ml_err *err);
+/* After inputs that could not be read: standard output keeps what the
+ * others gave, flushed and logged; a file is left as it was (aborted).
+ * NULL is fine. */
+void ml_cli_keep_stdout(struct ml_cli *cli, struct ml_out *o);
 /* Commits an output and records it in the run log; 0, or -1 with err. */
 int ml_cli_commit(struct ml_cli *cli, struct ml_out *o, struct ml_err *err);
 

@@ -10,6 +10,19 @@ static int is_blank(const char *s, size_t n)
 	return ml_json_skip_ws(s, s + n) == s + n;
 }
 
+/* An input none of which could be read: the caller decides whether the run
+ * goes on, so that one missing file among many does not hide the others. */
+static int input_failed(struct ml_each *e, const char *path, struct ml_err *err)
+{
+	if (!e->input_failed)
+		return -1;
+	e->failed_inputs++;
+	if (e->input_failed(e->ctx, path, err) < 0)
+		return -1;
+	ml_err_clear(err);
+	return 0;
+}
+
 static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 		      struct ml_err *err)
 {
@@ -22,7 +35,7 @@ static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 	uint64_t before = e->records;
 
 	if (!in)
-		return -1;
+		return input_failed(e, path, err);
 	if (!e->hash && (!e->run || !ml_run_log_path(e->run)))
 		ml_in_no_hash(in);
 	if (!(lines = ml_lines_of(in))) {
@@ -51,8 +64,17 @@ static int each_input(struct ml_each *e, struct ml_rec *r, const char *path,
 		if (rc != 0)
 			break;
 	}
-	if (got < 0)
+	if (got < 0) {
+		/* failing on the first read (EIO, EISDIR from a read) is the same
+		 * as failing to open: nothing of the input was read.  A failure
+		 * later stops the run, as part of the input has been used. */
+		if (ml_in_bytes(in) == 0 && e->records == before) {
+			ml_lines_free(lines);
+			ml_in_close(in);
+			return input_failed(e, path, err);
+		}
 		rc = -1;
+	}
 	if (e->run)
 		ml_run_input(e->run, ml_in_path(in), ml_in_bytes(in),
 			     (int64_t)(e->records - before), ml_in_sha256(in));

@@ -27,6 +27,12 @@ typedef int (*ml_each_malformed_fn)(void *ctx, const char *line, size_t len,
 				    const struct ml_place *at, const char *why,
 				    struct ml_err *err);
 
+/* Called (when set) for an input that cannot be opened, or fails on its
+ * first read (a directory, EACCES, EIO): err says why, naming the file.  0
+ * to go on with the next input, -1 to stop with err.  The input is not in
+ * the run log, as nothing of it was read. */
+typedef int (*ml_each_input_failed_fn)(void *ctx, const char *path, struct ml_err *err);
+
 /* Called after each input is read: its path ("-" for stdin), bytes, records
  * and "sha256:" (NULL when not hashed). */
 typedef int (*ml_each_input_fn)(void *ctx, const char *path, uint64_t bytes,
@@ -37,14 +43,18 @@ struct ml_each {
 	ml_each_input_fn input_done;	/* NULL: nothing to do */
 	int hash;			/* hash inputs even when the run is not logged */
 	ml_each_malformed_fn malformed;	/* NULL: a malformed line is an error */
+	ml_each_input_failed_fn input_failed;	/* NULL: an input that cannot be
+						 * opened is an error */
 	void *ctx;
 	struct ml_run *run;		/* NULL: inputs are not logged */
 	uint64_t records;		/* counted by the loop */
 	uint64_t malformed_lines;
+	uint64_t failed_inputs;		/* passed to input_failed */
 };
 
 /* Runs the loop over paths[0..n); 0 when all was read (or the callback
- * stopped), -1 with err ("FILE:LINE: why" for malformed input). */
+ * stopped), -1 with err ("FILE:LINE: why" for malformed input).  0 does not
+ * mean every input was read: see failed_inputs. */
 int ml_each_record(struct ml_each *e, char *const *paths, size_t n, struct ml_err *err);
 
 #endif

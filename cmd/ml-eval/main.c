@@ -8,6 +8,7 @@
 
 #include "eval.h"
 #include "ml_each.h"
+#include "ml_in.h"
 #include "ml_json.h"
 #include "ml_out.h"
 
@@ -304,6 +305,22 @@ static int check_requirements(const struct opts *o, const struct ml_buf *overall
 
 int text_table(const struct ml_buf *lines, enum ml_task task, struct ml_buf *out);
 
+/* Whether path cannot be opened or read (ml_bundle_is_bundle says no for
+ * both, and for a readable file that is no bundle); 1 with err saying why. */
+static int unreadable(const char *path, struct ml_err *err)
+{
+	struct ml_in *in = ml_in_open(path, err);
+	char c;
+	ssize_t got;
+
+	if (!in)
+		return 1;
+	ml_in_no_hash(in);
+	got = ml_in_read(in, &c, 1, err);
+	ml_in_close(in);
+	return got < 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -431,6 +448,13 @@ int main(int argc, char **argv)
 		if (!(e->x = malloc(4096 * (pr.enc.ncols ? pr.enc.ncols : 1) * sizeof *e->x)))
 			ml_usage_error("out of memory");
 	} else {
+		/* without --label the first operand must be a bundle: one that
+		 * cannot be read is named as such, not taken for records */
+		if (!e->label && optind < argc && strcmp(argv[optind], "-") &&
+		    unreadable(argv[optind], &err)) {
+			ml_warn("%s", err.msg);
+			return ML_EXIT_TROUBLE;
+		}
 		if (!e->label)
 			ml_usage_error("no label: give a model bundle, or --label FIELD for scored records");
 		if (task >= 0) {
@@ -482,9 +506,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &rn, .run = cli.run,
-			       .hash = 1};
+			       .hash = 1, .input_failed = ml_cli_input_failed};
 	if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0 ||
-	    collect_flush(e, &err) < 0 || collect_finish(e, &err) < 0) {
+	    collect_flush(e, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	/* inputs that could not be read were named as they came; metrics of
+	 * the others would pass for metrics of them all, so none are written */
+	if (each.failed_inputs) {
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	if (collect_finish(e, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}

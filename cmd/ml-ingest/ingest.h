@@ -163,7 +163,10 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 void plan_free(struct plan *p);
 
 /* source.c: files, compressed files and archives */
-/* Reads one input file (or - ) through every format reader; 0 or -1. */
+/* Reads one input file (or - ) through every format reader; 0, -1 with err,
+ * or 1 with err when none of it could be read (not opened, or the first
+ * read failed): nothing of it was used or logged, and the caller may go on
+ * with the next file. */
 int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct ml_err *err);
 
 #endif

@@ -267,12 +267,27 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	int nfiles = argc - optind;
+	int nfiles = argc - optind, failed = 0;
 	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
-		if (ingest_file(&g, nfiles ? argv[optind + i] : "-", cli.run, &err) < 0) {
+		int rc = ingest_file(&g, nfiles ? argv[optind + i] : "-", cli.run, &err);
+		if (rc < 0) {
 			status = ml_cli_report(&cli, &err);
 			goto out;
 		}
+		/* a file that cannot be read is named, and the others are still
+		 * read: one run names every bad input */
+		if (rc > 0) {
+			ml_warn("%s", err.msg);
+			failed = 1;
+		}
+	}
+	if (failed) {
+		/* standard output keeps the others' records (a reader has most of
+		 * them already); a file is left as it was, as the run failed */
+		ml_cli_keep_stdout(&cli, g.out);
+		ml_cli_keep_stdout(&cli, g.reject);
+		status = ML_EXIT_TROUBLE;
+		goto out;
 	}
 	if ((g.reject && ml_out_commit(g.reject, &err) < 0) || ml_out_commit(g.out, &err) < 0) {
 		status = ml_cli_report(&cli, &err);

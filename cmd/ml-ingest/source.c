@@ -367,7 +367,7 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 		return ml_err_sys(err, ENOMEM, "%s", path);
 	if (!(in = ml_in_open(path, err))) {
 		free(f);
-		return -1;
+		return 1;
 	}
 	if (!ml_run_log_path(run))
 		ml_in_no_hash(in);
@@ -380,7 +380,8 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 	while (f->head_len < HEAD_SIZE) {
 		ssize_t r = ml_in_read(in, f->head + f->head_len, HEAD_SIZE - f->head_len, err);
 		if (r < 0) {
-			rc = -1;
+			/* nothing read yet (EIO, a directory): as if not opened */
+			rc = f->head_len == 0 ? 1 : -1;
 			goto out;
 		}
 		if (r == 0)

@@ -352,10 +352,22 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct ml_each each = {.record = on_record, .ctx = &pd, .run = cli.run,
-			       .malformed = pd.reject ? on_malformed : NULL};
+			       .malformed = pd.reject ? on_malformed : NULL,
+			       .input_failed = ml_cli_input_failed};
 	if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0 ||
-	    flush(&pd, &err) < 0 ||
-	    (pd.reject && ml_cli_commit(&cli, pd.reject, &err) < 0) ||
+	    flush(&pd, &err) < 0) {
+		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	if (each.failed_inputs) {
+		/* standard output keeps the others' predictions; a file is left
+		 * as it was, as the run failed */
+		ml_cli_keep_stdout(&cli, pd.out);
+		ml_cli_keep_stdout(&cli, pd.reject);
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	if ((pd.reject && ml_cli_commit(&cli, pd.reject, &err) < 0) ||
 	    ml_cli_commit(&cli, pd.out, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;

@@ -459,6 +459,16 @@ static int read_registry(struct report *r, const char *dir, struct input *in, st
 	return 0;
 }
 
+/* Forgets the input just added, which could not be read at all: it has no
+ * artifacts, and the run log lists only what was read.  Returns 1. */
+static int drop_input(struct report *r)
+{
+	r->nin--;
+	free(r->in[r->nin].path);
+	free(r->in[r->nin].name);
+	return 1;
+}
+
 int report_read(struct report *r, const char *path, struct ml_err *err)
 {
 	struct stat st;
@@ -482,16 +492,18 @@ int report_read(struct report *r, const char *path, struct ml_err *err)
 		char chunk[65536];
 		ssize_t got = 0;
 		if (!f)
-			return -1;
+			return drop_input(r);
 		while ((got = ml_in_read(f, chunk, sizeof chunk, err)) > 0)
 			if (ml_buf_add(&data, chunk, (size_t)got) < 0) {
 				got = ml_err_set(err, ML_ERR_IO, "out of memory");
 				break;
 			}
 		if (got < 0) {
+			/* nothing read (EIO on the first read): as if not opened */
+			int none = ml_in_bytes(f) == 0 && data.len == 0;
 			ml_in_close(f);
 			ml_buf_free(&data);
-			return -1;
+			return none ? drop_input(r) : -1;
 		}
 		in->bytes = ml_in_bytes(f);
 		snprintf(in->sha256, sizeof in->sha256, "%s", ml_in_sha256(f) ? ml_in_sha256(f) : "");

@@ -99,16 +99,30 @@ int main(int argc, char **argv)
 
 	ml_cli_start_run(&cli);
 	ml_run_param(cli.run, "output_format", format);
+	int failed = 0;
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t before = r.nart;
-		if (report_read(&r, files[i], &err) < 0) {
+		int rc = report_read(&r, files[i], &err);
+		if (rc < 0) {
 			status = ml_cli_report(&cli, &err);
 			goto out;
+		}
+		/* a file that cannot be read is named, and the others are still
+		 * read: one run names every bad input */
+		if (rc > 0) {
+			ml_warn("%s", err.msg);
+			failed = 1;
+			continue;
 		}
 		const struct input *in = &r.in[r.nin - 1];
 		ml_run_input(cli.run, in->path, in->bytes, in->records, in->sha256[0] ? in->sha256 : NULL);
 		if (cli.verbose)
 			say_read(&r, before, in->name);
+	}
+	/* a report that leaves out what was asked for would pass for whole */
+	if (failed) {
+		status = ML_EXIT_TROUBLE;
+		goto out;
 	}
 	if (report_check_columns(&r, &err) < 0) {
 		status = ml_cli_report(&cli, &err);

@@ -60,8 +60,10 @@ struct report {
 
 /* artifact.c */
 /* Reads one FILE argument ("-": standard input; a directory: a registry)
- * and appends its artifacts and its input; 0, or -1 with err naming the
- * place (FILE:LINE) of what is wrong. */
+ * and appends its artifacts and its input; 0, -1 with err naming the place
+ * (FILE:LINE) of what is wrong, or 1 with err when the file could not be
+ * opened or read from its start (nothing is appended: the caller may name
+ * it and go on). */
 int report_read(struct report *r, const char *path, struct ml_err *err);
 void report_free(struct report *r);
 /* The format name of a kind: "mlpipe.profile", ... */

@@ -395,10 +395,13 @@ static int is_stream(const struct ml_out *o)
 
 /* Commits the streams first, then the files: the streams are where a write
  * fails late (a full device, a closed pipe), and a failure there must leave
- * the files as they were.  The run log lists the outputs in part order. */
-static int commit_outputs(struct split *s, struct ml_run *run, struct ml_err *err)
+ * the files as they were.  The run log lists the outputs in part order.
+ * streams_only (a run that could not read some inputs): the streams keep
+ * what they got, the files are left as they were (freed uncommitted). */
+static int commit_outputs(struct split *s, struct ml_run *run, int streams_only,
+			  struct ml_err *err)
 {
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < (streams_only ? 1 : 2); pass++)
 		for (size_t i = 0; i <= s->nparts; i++) {
 			struct ml_out *o = i == s->nparts ? s->tagged : s->parts[i].out;
 			if (o && is_stream(o) == (pass == 0) && ml_out_commit(o, err) < 0)
@@ -406,7 +409,7 @@ static int commit_outputs(struct split *s, struct ml_run *run, struct ml_err *er
 		}
 	for (size_t i = 0; i <= s->nparts; i++) {
 		struct ml_out *o = i == s->nparts ? s->tagged : s->parts[i].out;
-		if (o)
+		if (o && (!streams_only || is_stream(o)))
 			ml_run_output(run, ml_out_path(o), ml_out_bytes(o),
 				      (int64_t)ml_out_records(o), ml_out_sha256(o));
 	}
@@ -501,12 +504,15 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	struct ml_each each = {.record = on_record, .ctx = &s, .run = cli.run};
+	struct ml_each each = {.record = on_record, .ctx = &s, .run = cli.run,
+			       .input_failed = ml_cli_input_failed};
 	if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0 ||
-	    commit_outputs(&s, cli.run, &err) < 0) {
+	    commit_outputs(&s, cli.run, each.failed_inputs > 0, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
+	if (each.failed_inputs)
+		status = ML_EXIT_TROUBLE;	/* each was named as it came */
 	ml_run_counter(cli.run, "read", each.records);
 	for (size_t i = 0; i < s.nparts; i++)
 		ml_run_counter(cli.run, s.parts[i].name, s.parts[i].records);

@@ -124,7 +124,9 @@ static void log_params(struct ml_run *run, const struct ml_profile_opts *o, int 
 	ml_buf_free(&b);
 }
 
-/* Reads every profile in one input and merges it into st->p. */
+/* Reads every profile in one input and merges it into st->p; 0, -1 with
+ * err, or 1 with err when none of it could be read (not opened, or the
+ * first read failed), so the caller can name it and go on. */
 static int merge_input(struct stats *st, const char *path, struct ml_run *run, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
@@ -134,7 +136,7 @@ static int merge_input(struct stats *st, const char *path, struct ml_run *run, s
 	int got, rc = 0;
 
 	if (!in)
-		return -1;
+		return 1;
 	if (!ml_run_log_path(run))
 		ml_in_no_hash(in);
 	if (!(lines = ml_lines_of(in))) {
@@ -154,11 +156,12 @@ static int merge_input(struct stats *st, const char *path, struct ml_run *run, s
 		st->profiles += (uint64_t)done;
 	}
 	if (got < 0)
-		rc = -1;
+		rc = ml_in_bytes(in) == 0 ? 1 : -1;
 	if (rc == 0 && ml_profile_reader_end(st->rd, err) < 0)
 		rc = ml_err_prefix(err, "%s", ml_in_name(in));
-	ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)(st->profiles - before),
-		     ml_in_sha256(in));
+	if (rc <= 0)
+		ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)(st->profiles - before),
+			     ml_in_sha256(in));
 	ml_lines_free(lines);
 	ml_in_close(in);
 	return rc;
@@ -184,7 +187,7 @@ int main(int argc, char **argv)
 	struct ml_buf text = {0};
 	struct ml_out *out = NULL;
 	const char *output = NULL, *format = NULL;
-	int opt, merge = 0, status = ML_EXIT_OK;
+	int opt, merge = 0, failed = 0, status = ML_EXIT_OK;
 	size_t threads = 1;
 
 	memset(&st, 0, sizeof st);
@@ -236,22 +239,34 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
+	/* an input that cannot be read is named, and the others are still
+	 * read, so one run names every bad one; then no profile is written,
+	 * as a profile of part of the data would pass for the whole */
 	if (merge) {
-		int n = argc - optind;
-		for (int i = 0; i < (n ? n : 1) && status == ML_EXIT_OK; i++)
-			if (merge_input(&st, n ? argv[optind + i] : "-", cli.run, &err) < 0)
+		int n = argc - optind, rc;
+		for (int i = 0; i < (n ? n : 1) && status == ML_EXIT_OK; i++) {
+			if ((rc = merge_input(&st, n ? argv[optind + i] : "-", cli.run, &err)) < 0) {
 				status = ml_cli_report(&cli, &err);
+			} else if (rc > 0) {
+				ml_warn("%s", err.msg);
+				failed = 1;
+			}
+		}
 	} else if (threads > 1) {
 		struct stats_parallel sp = {.cli = &cli, .p = st.p, .opts = &st.opts, .threads = threads,
 					    .hash = 1};
 		if (stats_parallel(&sp, argv + optind, (size_t)(argc - optind), &err) < 0)
 			status = ml_cli_report(&cli, &err);
+		failed = sp.failed_inputs > 0;
 	} else {
 		struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &st,
-				       .run = cli.run, .hash = 1};
+				       .run = cli.run, .hash = 1, .input_failed = ml_cli_input_failed};
 		if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0)
 			status = ml_cli_report(&cli, &err);
+		failed = each.failed_inputs > 0;
 	}
+	if (status == ML_EXIT_OK && failed)
+		status = ML_EXIT_TROUBLE;
 	if (status == ML_EXIT_OK && ml_profile_finish(st.p, &err) < 0)
 		status = ml_cli_report(&cli, &err);
 	if (status != ML_EXIT_OK)

@@ -39,7 +39,9 @@ struct input_done {
 
 /* Reads one input in blocks cut at their last newline and deals them round
  * the workers (the reading thread does not look at the lines: measured,
- * splitting them here cost as much as a worker's parse). */
+ * splitting them here cost as much as a worker's parse).  0, -1 with err,
+ * or 1 with err when none of it could be read (not opened, or the first
+ * read failed): done is left empty, as nothing of the input was used. */
 static int read_input(struct stats_parallel *sp, const char *path, struct ml_fanout *fo,
 		      struct input_done *done, struct ml_err *err)
 {
@@ -54,7 +56,7 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 	int rc = 0, eof = 0;
 
 	if (!in)
-		return -1;
+		return 1;
 	if (!ml_run_log_path(sp->cli->run) && !sp->hash)
 		ml_in_no_hash(in);
 	while (!eof && !ml_fanout_failed(fo)) {
@@ -70,7 +72,7 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 		for (;;) {
 			ssize_t got = ml_in_read(in, c.data + c.len, cap - 1 - c.len, err);
 			if (got < 0) {
-				rc = -1;
+				rc = ml_in_bytes(in) == 0 ? 1 : -1;
 				break;
 			}
 			if (got == 0) {
@@ -90,7 +92,7 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 			c.data = d;
 			cap *= 2;
 		}
-		if (rc < 0)
+		if (rc != 0)
 			break;
 		/* cut after the last newline; the rest starts the next block, and
 		 * at the end of the input the last line gets its newline */
@@ -127,6 +129,10 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 	}
 	free(c.data);
 	free(carry);
+	if (rc > 0) {
+		ml_in_close(in);
+		return rc;
+	}
 	done->bytes = ml_in_bytes(in);
 	done->path = strdup(ml_in_path(in));
 	done->sha256 = ml_in_sha256(in) ? strdup(ml_in_sha256(in)) : NULL;
@@ -155,8 +161,15 @@ int stats_parallel(struct stats_parallel *sp, char *const *paths, size_t n, stru
 	}
 	if (rc == 0 && !(fo = ml_fanout_start(nw, profile_line, ctxs)))
 		rc = ml_err_set(err, ML_ERR_IO, "cannot start the threads");
-	for (size_t i = 0; i < (n ? n : 1) && rc == 0 && !ml_fanout_failed(fo); i++)
-		rc = read_input(sp, n ? paths[i] : "-", fo, &inputs[ninputs++], err);
+	for (size_t i = 0; i < (n ? n : 1) && rc == 0 && !ml_fanout_failed(fo); i++) {
+		/* an input that cannot be read is named, and the others are
+		 * still read: one run names every bad input */
+		if ((rc = read_input(sp, n ? paths[i] : "-", fo, &inputs[ninputs++], err)) > 0) {
+			ml_warn("%s", err->msg);
+			sp->failed_inputs++;
+			rc = 0;
+		}
+	}
 	if (fo) {
 		struct ml_err werr;
 		/* a reading error of its own stands; else the workers' */

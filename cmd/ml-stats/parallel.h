@@ -15,10 +15,13 @@ struct stats_parallel {
 	size_t threads;
 	int hash;			/* hash the inputs even when not logged */
 	uint64_t records;
+	size_t failed_inputs;		/* inputs not read: each named on stderr */
 };
 
 /* Profiles the records of paths[0..n) ("-" or none: stdin) into sp->p with
- * sp->threads workers; 0, or -1 with err ("FILE:LINE: why"). */
+ * sp->threads workers; 0, or -1 with err ("FILE:LINE: why").  An input that
+ * cannot be opened or read from its start is named on stderr and counted in
+ * sp->failed_inputs, and the others are read. */
 int stats_parallel(struct stats_parallel *sp, char *const *paths, size_t n, struct ml_err *err);
 
 #endif

@@ -455,12 +455,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &tr,
-			       .run = cli.run, .hash = 1};
+			       .run = cli.run, .hash = 1, .input_failed = ml_cli_input_failed};
 	int read_rc = ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err);
 	struct ml_err perr;
 	if (ml_fanout_finish(tr.profiler, &perr) < 0 && read_rc == 0) {
 		err = perr;
 		read_rc = -1;
+	}
+	/* inputs that could not be read were named as they came; a model of
+	 * the others would pass for a model of them all, so none is written */
+	if (read_rc == 0 && each.failed_inputs) {
+		status = ML_EXIT_TROUBLE;
+		goto out;
 	}
 	for (size_t i = 0; i < tr.nsources && read_rc == 0; i++)
 		if (ml_profile_add_source(tr.profile, tr.source_bytes[i], tr.source_sha[i]) < 0)

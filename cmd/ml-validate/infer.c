@@ -5,7 +5,9 @@
 #include "ml_profile.h"
 #include "validate.h"
 
-/* Profiles one input into p: its records, or the profiles it holds. */
+/* Profiles one input into p: its records, or the profiles it holds.  0, -1
+ * with err, or 1 with err when none of it could be read (not opened, or
+ * its first read failed): the caller names it and goes on. */
 static int load_input(struct ml_cli *cli, const char *path, struct ml_profile *p,
 		      struct ml_profile_reader *rd, struct ml_rec *r, struct ml_err *err)
 {
@@ -18,7 +20,7 @@ static int load_input(struct ml_cli *cli, const char *path, struct ml_profile *p
 	uint64_t records = 0;
 
 	if (!in)
-		return -1;
+		return 1;
 	if (!ml_run_log_path(cli->run))
 		ml_in_no_hash(in);
 	if (!(lines = ml_lines_of(in))) {
@@ -43,14 +45,20 @@ static int load_input(struct ml_cli *cli, const char *path, struct ml_profile *p
 			break;
 		}
 	}
-	if (got < 0)
+	if (got < 0) {
+		if (ml_in_bytes(in) == 0) {
+			rc = 1;
+			goto done;
+		}
 		rc = -1;
+	}
 	if (rc == 0 && kind == 1 && ml_profile_reader_end(rd, err) < 0)
 		rc = ml_err_prefix(err, "%s", ml_in_name(in));
 	if (rc == 0 && kind != 1)
 		rc = ml_profile_add_source(p, ml_in_bytes(in), ml_in_sha256(in)) < 0
 			? ml_err_set(err, ML_ERR_IO, "out of memory") : 0;
 	ml_run_input(cli->run, ml_in_path(in), ml_in_bytes(in), (int64_t)records, ml_in_sha256(in));
+done:
 	ml_buf_free(&tmp);
 	ml_lines_free(lines);
 	ml_in_close(in);
@@ -67,12 +75,22 @@ int infer_schema(struct ml_cli *cli, char *const *paths, size_t n, const struct 
 	struct ml_profile_reader *rd = ml_profile_reader_new(&popts);
 	struct ml_rec *r = ml_rec_new();
 	struct ml_buf text = {0};
-	int rc = 0;
+	int rc = 0, failed = 0;
 
 	if (!p || !rd || !r)
 		rc = ml_err_set(err, ML_ERR_IO, "out of memory");
-	for (size_t i = 0; i < (n ? n : 1) && rc == 0; i++)
-		rc = load_input(cli, n ? paths[i] : "-", p, rd, r, err);
+	for (size_t i = 0; i < (n ? n : 1) && rc == 0; i++) {
+		/* an input that cannot be read is named, and the others are
+		 * still read, so one run names every bad one */
+		if ((rc = load_input(cli, n ? paths[i] : "-", p, rd, r, err)) > 0) {
+			ml_warn("%s", err->msg);
+			failed = 1;
+			rc = 0;
+		}
+	}
+	/* a schema from part of the inputs would pass what it should not */
+	if (rc == 0 && failed)
+		rc = 1;
 	if (rc == 0)
 		rc = ml_profile_finish(p, err);
 	if (rc == 0 && ml_schema_infer(p, o, &text) < 0)

@@ -180,10 +180,15 @@ int main(int argc, char **argv)
 
 	ml_cli_start_run(&cli);
 	if (infer) {
+		int rc = -1;
+
 		if (!(v.out = ml_cli_out_open(&cli, output, &err)) ||
-		    infer_schema(&cli, argv + optind, (size_t)(argc - optind), &iopts, v.out, &err) < 0 ||
-		    ml_cli_commit(&cli, v.out, &err) < 0)
+		    (rc = infer_schema(&cli, argv + optind, (size_t)(argc - optind), &iopts, v.out,
+				       &err)) < 0 ||
+		    (rc == 0 && ml_cli_commit(&cli, v.out, &err) < 0))
 			status = ml_cli_report(&cli, &err);
+		else if (rc > 0)
+			status = ML_EXIT_TROUBLE;	/* named; v.out is not committed */
 		goto out;
 	}
 
@@ -204,9 +209,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct ml_each each = {.record = on_record, .ctx = &v, .run = cli.run,
-			       .malformed = v.reject ? on_malformed : NULL};
+			       .malformed = v.reject ? on_malformed : NULL,
+			       .input_failed = ml_cli_input_failed};
 	if (ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err) < 0) {
 		status = ml_cli_report(&cli, &err);
+		goto out;
+	}
+	if (each.failed_inputs) {
+		/* the others' valid records went out on a pipe as they came; no
+		 * file is made or replaced, and no verdict is given on part of
+		 * the data */
+		ml_cli_keep_stdout(&cli, v.out);
+		ml_cli_keep_stdout(&cli, v.reject);
+		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
 	ml_check_end(v.check);

@@ -32,7 +32,9 @@ int report_ndjson(struct ml_buf *b, const struct ml_schema *s, const struct ml_c
 /* Prints the readable summary to stderr. */
 void report_summary(const struct ml_check *c, const struct verdict *v);
 
-/* Writes a schema inferred from the inputs (records or profiles). */
+/* Writes a schema inferred from the inputs (records or profiles); 0, -1
+ * with err, or 1 when inputs could not be read (each named on stderr, the
+ * others read, nothing written). */
 int infer_schema(struct ml_cli *cli, char *const *paths, size_t n, const struct ml_infer_opts *o,
 		 struct ml_out *out, struct ml_err *err);
 
