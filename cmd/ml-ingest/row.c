@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "ingest.h"
 #include "ml_json.h"
@@ -19,6 +20,26 @@ static char *dup_n(const char *s, size_t n)
 	return p;
 }
 
+/* The column names taken so far, by hash: a header of many thousand
+ * columns, or one name repeated thousands of times, must not cost a scan
+ * of all the names before each one (found by fuzzing: a 6 KB header took
+ * over a minute). */
+struct name_set {
+	size_t *slot;		/* index + 1 into names; 0 empty */
+	size_t mask;
+	char **names;
+	int *next;		/* per name: the suffix its next repeat tries first */
+};
+
+static size_t name_slot(const struct name_set *t, const char *name)
+{
+	size_t h = (size_t)XXH3_64bits(name, strlen(name)) & t->mask;
+
+	while (t->slot[h] && strcmp(t->names[t->slot[h] - 1], name) != 0)
+		h = (h + 1) & t->mask;
+	return h;
+}
+
 int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *lens, size_t n,
 	       uint64_t line, struct ml_err *err)
 {
@@ -32,6 +53,16 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 	p->keys = calloc(nout + 1, sizeof *p->keys);
 	if (!p->names || !p->slot || !p->types || !p->out_col || !p->keys)
 		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	struct name_set taken = {.names = p->names};
+	for (taken.mask = 15; taken.mask < 2 * n; taken.mask = taken.mask * 2 + 1)
+		;
+	taken.slot = calloc(taken.mask + 1, sizeof *taken.slot);
+	taken.next = calloc(n + 1, sizeof *taken.next);
+	if (!taken.slot || !taken.next) {
+		free(taken.slot);
+		free(taken.next);
+		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	}
 	for (size_t i = 0; i < n; i++) {
 		char made[64];
 		const char *name = names ? names[i] : NULL;
@@ -39,30 +70,48 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 			snprintf(made, sizeof made, "c%zu", i + 1);
 			name = made;
 		}
-		if (names && names[i] && strlen(name) != lens[i])
+		if (names && names[i] && strlen(name) != lens[i]) {
+			free(taken.slot);
+			free(taken.next);
 			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: a NUL byte in the name of column %zu",
 					  g->place, (unsigned long long)line, i + 1);
-		if (ml_utf8_valid_prefix(name, strlen(name)) != strlen(name))
+		}
+		if (ml_utf8_valid_prefix(name, strlen(name)) != strlen(name)) {
+			free(taken.slot);
+			free(taken.next);
 			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: invalid UTF-8 in the name of column %zu",
 					  g->place, (unsigned long long)line, i + 1);
+		}
 		/* a name seen before gets _2, _3, ...: keys stay unique, nothing lost */
 		char *unique = strdup(name);
-		for (int k = 2; unique; k++) {
-			size_t j;
-			for (j = 0; j < i && strcmp(p->names[j], unique) != 0; j++)
-				;
-			if (j == i)
-				break;
+		size_t h = unique ? name_slot(&taken, unique) : 0, base = 0;
+		int k = 2;
+		if (unique && taken.slot[h]) {
+			/* the repeats of one name go on from where the last stopped */
+			base = taken.slot[h] - 1;
+			k = taken.next[base] ? taken.next[base] : 2;
+		}
+		for (; unique && taken.slot[h]; k++) {
 			free(unique);
 			size_t m = strlen(name) + 24;
-			if ((unique = malloc(m)))
+			if ((unique = malloc(m))) {
 				snprintf(unique, m, "%s_%d", name, k);
+				h = name_slot(&taken, unique);
+				if (!taken.slot[h])
+					taken.next[base] = k + 1;
+			}
 		}
-		if (!unique)
+		if (!unique) {
+			free(taken.slot);
+			free(taken.next);
 			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+		}
 		p->names[i] = unique;
+		taken.slot[h] = i + 1;
 		p->slot[i] = -1;
 	}
+	free(taken.slot);
+	free(taken.next);
 	if (g->fields.n) {
 		for (size_t k = 0; k < g->fields.n; k++) {
 			size_t i;
