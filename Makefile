@@ -52,7 +52,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPS_PKGS = gcc clang make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
 	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost \
-	chromium python3-html5lib
+	chromium python3-html5lib time
 
 ifeq ($(SANITIZE),1)
 all: $(PROGRAMS:%=$(BIN)/%)

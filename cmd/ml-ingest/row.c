@@ -70,7 +70,9 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 			snprintf(made, sizeof made, "c%zu", i + 1);
 			name = made;
 		}
-		if (names && names[i] && strlen(name) != lens[i]) {
+		/* the name as read, before an empty one is made up: a NUL then one
+		 * byte is as long as "c1" */
+		if (names && names[i] && strlen(names[i]) != lens[i]) {
 			free(taken.slot);
 			free(taken.next);
 			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: a NUL byte in the name of column %zu",
