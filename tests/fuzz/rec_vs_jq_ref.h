@@ -1,10 +1,9 @@
-/* The reference side of the differential harness: libjq's parse of a line
- * and the classification of a disagreement, taken verbatim from
- * tests/unit/test_rec_vs_jq.c (only renamed: ref_ prefixes, and the
- * leniency categories as their own enum), with one addition the fuzzer
- * found (strtod_syntax: leading form feed or vertical tab; an RS inside a
- * string).  Keep the two
- * in step. */
+/* The reference side of the record reader's differential tests: libjq's
+ * parse of a line, the comparison of its values with ml_rec's, and the
+ * classification of a disagreement by the libjq 1.6 leniency at the byte
+ * where ml_rec stopped.  One copy, used by tests/unit/test_rec_vs_jq.c (a
+ * generated corpus) and tests/fuzz/fuzz_rec_vs_jq.c (libFuzzer): what the
+ * fuzzer teaches the classification, the unit test learns too. */
 #ifndef REC_VS_JQ_REF_H
 #define REC_VS_JQ_REF_H
 
@@ -21,17 +20,15 @@
 #include "ml_rec.h"
 
 enum ref_leniency {
-	REF_NONE,
-	CAT_LEN_NUMBER,	/* non-RFC number token: jq accepts, we reject */
-	CAT_LEN_NUL,	/* NUL byte inside a number token */
-	CAT_LEN_UTF8,	/* invalid UTF-8 inside a string */
-	CAT_LEN_CTRL,	/* raw U+0000 or U+001F inside a string */
-	CAT_LEN_SURR,	/* lone low surrogate \uDC00..\uDFFF */
-	CAT_LEN_BOM,	/* a byte order mark before the object */
-	CAT_LEN_RS,	/* ASCII RS (0x1E) around the object */
+	REF_NONE,	/* no leniency of jq's explains the disagreement */
+	REF_NUMBER,	/* non-RFC number token: jq accepts, we reject */
+	REF_NUL,	/* NUL byte inside a number token */
+	REF_UTF8,	/* invalid UTF-8 inside a string */
+	REF_CTRL,	/* raw U+0000 or U+001F inside a string */
+	REF_SURR,	/* lone low surrogate \uDC00..\uDFFF */
+	REF_BOM,	/* a byte order mark before the object */
+	REF_RS,		/* ASCII RS (0x1E) around the object, or inside a string */
 };
-#define CAT_VALID REF_NONE
-#define cat ref_leniency
 
 /* LeakSanitizer's switch, there only in a sanitized build (weak: NULL else). */
 void __lsan_disable(void) __attribute__((weak));
@@ -39,7 +36,7 @@ void __lsan_enable(void) __attribute__((weak));
 
 /* Parses s[0..n) with libjq; 1 with *out set when it holds exactly one
  * value, an object, and nothing else (jq treats RS as a separator). */
-static int jq_parse(const char *s, size_t n, jv *out)
+static int ref_jq_parse(const char *s, size_t n, jv *out)
 {
 	struct jv_parser *p = jv_parser_new(0);
 	jv first = jv_invalid();
@@ -77,7 +74,7 @@ static int jq_parse(const char *s, size_t n, jv *out)
 }
 
 
-/* jq_parse, but libjq 1.6 leaks a string token when it goes on to report
+/* ref_jq_parse, but libjq 1.6 leaks a string token when it goes on to report
  * "Expected separator between values" (jv_parse.c: value() drops its
  * argument), and the sanitizer must report only our own leaks.  So a first
  * parse runs with LeakSanitizer looking away, and a line jq accepts is
@@ -89,12 +86,12 @@ static int ref_jq_object(const char *s, size_t n, jv *out)
 
 	if (__lsan_disable)
 		__lsan_disable();
-	accepted = jq_parse(s, n, &probe);
+	accepted = ref_jq_parse(s, n, &probe);
 	if (accepted)
 		jv_free(probe);
 	if (__lsan_enable)
 		__lsan_enable();
-	return accepted && jq_parse(s, n, out);
+	return accepted && ref_jq_parse(s, n, out);
 }
 
 /* An RFC 8259 number, written here independently of ml_json. */
@@ -142,7 +139,7 @@ static int strtod_syntax(const char *s, size_t n)
 	/* found by fuzz_rec_vs_jq (tests/fuzz/regress/rec_vs_jq/): strtod
 	 * skips leading isspace(), and of those only \f and \v can sit in a
 	 * jq literal token (the others end it), so jq 1.6 reads "\f4300" as
-	 * 4300.  Not yet in tests/unit/test_rec_vs_jq.c. */
+	 * 4300. */
 	while (i < n && (s[i] == '\f' || s[i] == '\v'))
 		i++;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -201,7 +198,7 @@ static size_t utf8_indep(const unsigned char *s, size_t n)
 	return len;
 }
 
-static size_t utf8_prefix_indep(const char *s, size_t n)
+static size_t ref_utf8_prefix(const char *s, size_t n)
 {
 	size_t i = 0, k;
 
@@ -221,14 +218,14 @@ static int hexv(char c)
 /* Which of libjq 1.6's leniencies sits at byte off of the line, where our
  * parser stopped: the lexical context at off is found the way jq's scanner
  * sees the bytes (strings, structure, whitespace, RS, literal tokens).
- * CAT_VALID (0) when none does. */
-static enum cat ref_leniency_at(const char *s, size_t n, size_t off)
+ * REF_NONE when none does. */
+static enum ref_leniency ref_leniency_at(const char *s, size_t n, size_t off)
 {
 	size_t i = 0;
 
 	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
 		if (off == 0)
-			return CAT_LEN_BOM;
+			return REF_BOM;
 		i = 3;	/* jq drops the mark before it parses */
 	}
 	while (i < n) {
@@ -239,41 +236,41 @@ static enum cat ref_leniency_at(const char *s, size_t n, size_t off)
 				if (i == off) {
 					unsigned char d = (unsigned char)s[i];
 					if (d == 0x00 || d == 0x1F)
-						return CAT_LEN_CTRL;
+						return REF_CTRL;
 					/* found by fuzz_rec_vs_jq: jq's scanner sees RS
 					 * before anything else, inside a string too, and
 					 * starts over after it: '{"' RS '{}' is one
 					 * object to jq */
 					if (d == 0x1E)
-						return CAT_LEN_RS;
+						return REF_RS;
 					if (d >= 0x80 && !utf8_indep((const unsigned char *)s + i, n - i))
-						return CAT_LEN_UTF8;
+						return REF_UTF8;
 					if (d == '\\' && i + 5 < n && s[i + 1] == 'u') {
 						int v = 0;
 						for (int k = 2; k < 6; k++)
 							v = v << 4 | (hexv(s[i + k]) & 15);
 						if (v >= 0xDC00 && v <= 0xDFFF)
-							return CAT_LEN_SURR;
+							return REF_SURR;
 					}
-					return CAT_VALID;
+					return REF_NONE;
 				}
 				if (s[i] == '\\')
 					i++;
 			}
 			if (i == off)
-				return CAT_VALID;
+				return REF_NONE;
 			i++;
 			continue;
 		}
 		if (c == 0x1E) {
 			if (i == off)
-				return CAT_LEN_RS;
+				return REF_RS;
 			i++;
 			continue;
 		}
 		if (strchr(" \t\r\n[]{}:,", c) && c) {
 			if (i == off)
-				return CAT_VALID;
+				return REF_NONE;
 			i++;
 			continue;
 		}
@@ -286,13 +283,13 @@ static enum cat ref_leniency_at(const char *s, size_t n, size_t off)
 			const char *tok = s + t;
 			size_t len = i - t;
 			if (memchr(tok, '\0', len))
-				return CAT_LEN_NUL;
+				return REF_NUL;
 			if (!rfc_number(tok, len) && strtod_syntax(tok, len))
-				return CAT_LEN_NUMBER;
-			return CAT_VALID;
+				return REF_NUMBER;
+			return REF_NONE;
 		}
 	}
-	return CAT_VALID;
+	return REF_NONE;
 }
 
 static jv_kind kind_of(enum ml_json_type t)
@@ -391,6 +388,4 @@ static long ref_fail_offset(const struct ml_err *err)
 	return c ? strtol(c + 8, NULL, 10) - 1 : -1;
 }
 
-
-#undef cat
 #endif

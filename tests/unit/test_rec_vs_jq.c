@@ -28,6 +28,7 @@
 #include "ml_json.h"
 #include "ml_rec.h"
 #include "tap.h"
+#include "../fuzz/rec_vs_jq_ref.h"
 
 /* ---- the corpus ------------------------------------------------------- */
 
@@ -656,259 +657,6 @@ static void mutate(struct ml_buf *b)
 	}
 }
 
-/* ---- the reference: libjq ---------------------------------------------- */
-
-/* Parses s[0..n) with libjq; 1 with *out set when it holds exactly one
- * value, an object, and nothing else (jq treats RS as a separator). */
-static int jq_parse(const char *s, size_t n, jv *out)
-{
-	struct jv_parser *p = jv_parser_new(0);
-	jv first = jv_invalid();
-	int values = 0, error = 0, idle = 0, ok_;
-
-	jv_parser_set_buf(p, s, (int)n, 0);
-	for (int guard = 0; guard < 10000; guard++) {
-		jv v = jv_parser_next(p);
-		if (jv_is_valid(v)) {
-			idle = 0;
-			if (values++ == 0)
-				first = v;
-			else
-				jv_free(v);
-			continue;
-		}
-		if (jv_invalid_has_msg(jv_copy(v))) {
-			jv_free(v);
-			error = 1;
-			break;
-		}
-		jv_free(v);
-		/* no value, no error: an RS in the middle, or the end; the end
-		 * is when a second call finds nothing left either */
-		if (jv_parser_remaining(p) == 0 && idle++)
-			break;
-	}
-	jv_parser_free(p);
-	ok_ = !error && values == 1 && jv_get_kind(first) == JV_KIND_OBJECT;
-	if (ok_)
-		*out = first;
-	else
-		jv_free(first);
-	return ok_;
-}
-
-/* LeakSanitizer's switch, there only in a sanitized build (weak: NULL else). */
-void __lsan_disable(void) __attribute__((weak));
-void __lsan_enable(void) __attribute__((weak));
-
-/* jq_parse, but libjq 1.6 leaks a string token when it goes on to report
- * "Expected separator between values" (jv_parse.c: value() drops its
- * argument), and the sanitizer must report only our own leaks.  So a first
- * parse runs with LeakSanitizer looking away, and a line jq accepts is
- * parsed again under its eye: everything kept from jq is still checked. */
-static int jq_object(const char *s, size_t n, jv *out)
-{
-	jv probe;
-	int accepted;
-
-	if (__lsan_disable)
-		__lsan_disable();
-	accepted = jq_parse(s, n, &probe);
-	if (accepted)
-		jv_free(probe);
-	if (__lsan_enable)
-		__lsan_enable();
-	return accepted && jq_parse(s, n, out);
-}
-
-/* ---- the classification of a disagreement ------------------------------ */
-
-/* An RFC 8259 number, written here independently of ml_json. */
-static int rfc_number(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (i < n && s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		size_t d = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t d = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
-}
-
-/* What C's strtod reads as a number: [+-] then decimal digits with at most
- * one '.', at least one digit, an optional exponent; or inf, infinity, nan
- * in any case. */
-static int strtod_syntax(const char *s, size_t n)
-{
-	static const char *const words[] = {"inf", "infinity", "nan"};
-	size_t i = 0, digits = 0;
-
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		i++;
-	for (size_t w = 0; w < 3; w++)
-		if (n - i == strlen(words[w]) && strncasecmp(s + i, words[w], n - i) == 0)
-			return 1;
-	while (i < n && s[i] >= '0' && s[i] <= '9')
-		i++, digits++;
-	if (i < n && s[i] == '.')
-		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			digits++;
-	if (!digits)
-		return 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t d = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0: an independent
- * decoder (the code point, then its range), not ml_json's table. */
-static size_t utf8_indep(const unsigned char *s, size_t n)
-{
-	uint32_t u;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, u = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, u = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, u = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		u = u << 6 | (s[i] & 0x3F);
-	}
-	if ((len == 2 && u < 0x80) || (len == 3 && u < 0x800) || (len == 4 && u < 0x10000))
-		return 0;	/* overlong */
-	if ((u >= 0xD800 && u <= 0xDFFF) || u > 0x10FFFF)
-		return 0;
-	return len;
-}
-
-static size_t utf8_prefix_indep(const char *s, size_t n)
-{
-	size_t i = 0, k;
-
-	while (i < n && (k = utf8_indep((const unsigned char *)s + i, n - i)))
-		i += k;
-	return i;
-}
-
-static int hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Which of libjq 1.6's leniencies sits at byte off of the line, where our
- * parser stopped: the lexical context at off is found the way jq's scanner
- * sees the bytes (strings, structure, whitespace, RS, literal tokens).
- * CAT_VALID (0) when none does. */
-static enum cat leniency_at(const char *s, size_t n, size_t off)
-{
-	size_t i = 0;
-
-	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		if (off == 0)
-			return CAT_LEN_BOM;
-		i = 3;	/* jq drops the mark before it parses */
-	}
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"') {
-			/* a string: find what sits at off inside it */
-			for (i++; i < n && s[i] != '"'; i++) {
-				if (i == off) {
-					unsigned char d = (unsigned char)s[i];
-					if (d == 0x00 || d == 0x1F)
-						return CAT_LEN_CTRL;
-					if (d >= 0x80 && !utf8_indep((const unsigned char *)s + i, n - i))
-						return CAT_LEN_UTF8;
-					if (d == '\\' && i + 5 < n && s[i + 1] == 'u') {
-						int v = 0;
-						for (int k = 2; k < 6; k++)
-							v = v << 4 | (hexv(s[i + k]) & 15);
-						if (v >= 0xDC00 && v <= 0xDFFF)
-							return CAT_LEN_SURR;
-					}
-					return CAT_VALID;
-				}
-				if (s[i] == '\\')
-					i++;
-			}
-			if (i == off)
-				return CAT_VALID;
-			i++;
-			continue;
-		}
-		if (c == 0x1E) {
-			if (i == off)
-				return CAT_LEN_RS;
-			i++;
-			continue;
-		}
-		if (strchr(" \t\r\n[]{}:,", c) && c) {
-			if (i == off)
-				return CAT_VALID;
-			i++;
-			continue;
-		}
-		/* a literal token: up to whitespace, structure, quote or RS */
-		size_t t = i;
-		while (i < n && s[i] != '"' && s[i] != 0x1E &&
-		       !(s[i] && strchr(" \t\r\n[]{}:,", s[i])))
-			i++;
-		if (off >= t && off < i) {
-			const char *tok = s + t;
-			size_t len = i - t;
-			if (memchr(tok, '\0', len))
-				return CAT_LEN_NUL;
-			if (!rfc_number(tok, len) && strtod_syntax(tok, len))
-				return CAT_LEN_NUMBER;
-			return CAT_VALID;
-		}
-	}
-	return CAT_VALID;
-}
-
 /* ---- comparison -------------------------------------------------------- */
 
 static int failures;
@@ -941,93 +689,15 @@ static void fail_line(const char *s, size_t n, enum cat c, const char *why)
 		printf("# [%s] %s: %s\n", cat_name[c], why, show(s, n));
 }
 
-static jv_kind kind_of(enum ml_json_type t)
+/* The corpus category of a leniency the reference found. */
+static enum cat cat_of(enum ref_leniency k)
 {
-	switch (t) {
-	case ML_JSON_NULL: return JV_KIND_NULL;
-	case ML_JSON_FALSE: return JV_KIND_FALSE;
-	case ML_JSON_TRUE: return JV_KIND_TRUE;
-	case ML_JSON_NUMBER: return JV_KIND_NUMBER;
-	case ML_JSON_STRING: return JV_KIND_STRING;
-	case ML_JSON_ARRAY: return JV_KIND_ARRAY;
-	case ML_JSON_OBJECT: return JV_KIND_OBJECT;
-	}
-	return JV_KIND_INVALID;
-}
-
-/* Compares every field of r with jq's object; NULL when all agree, else
- * what differs.  Consumes nothing. */
-static const char *compare(const struct ml_rec *r, jv obj)
-{
-	static char why[200];
-	struct ml_buf k = {0}, s = {0};
-	size_t distinct = 0;
-	const char *res = NULL;
-
-	for (size_t i = 0; i < ml_rec_count(r) && !res; i++) {
-		ml_buf_reset(&k);
-		if (ml_rec_key(r, i, &k) < 0) {
-			res = "cannot decode a key";
-			break;
-		}
-		if (ml_rec_find(r, k.data ? k.data : "", k.len) != (ssize_t)i)
-			continue;	/* a duplicate: the last one counts */
-		distinct++;
-		jv v = jv_object_get(jv_copy(obj), jv_string_sized(k.data ? k.data : "", (int)k.len));
-		if (!jv_is_valid(v)) {
-			jv_free(v);
-			snprintf(why, sizeof why, "field %zu: key not in jq's object", i);
-			res = why;
-			break;
-		}
-		enum ml_json_type t = ml_rec_type(r, i);
-		if (jv_get_kind(v) != kind_of(t)) {
-			snprintf(why, sizeof why, "field %zu: type %s, jq says %s", i,
-				 ml_json_type_name(t), jv_kind_name(jv_get_kind(v)));
-			res = why;
-		} else if (t == ML_JSON_NUMBER) {
-			double ours = 0, theirs = jv_number_value(v);
-			uint64_t a, b;
-			if (ml_rec_number(r, i, &ours) < 0)
-				ours = -1;
-			memcpy(&a, &ours, 8);
-			memcpy(&b, &theirs, 8);
-			if (a != b && !(isnan(ours) && isnan(theirs))) {
-				snprintf(why, sizeof why, "field %zu: number %.17g (%016llx), jq %.17g (%016llx)",
-					 i, ours, (unsigned long long)a, theirs, (unsigned long long)b);
-				res = why;
-			}
-		} else if (t == ML_JSON_STRING) {
-			ml_buf_reset(&s);
-			if (ml_rec_string(r, i, &s) < 0 ||
-			    (size_t)jv_string_length_bytes(jv_copy(v)) != s.len ||
-			    (s.len && memcmp(jv_string_value(v), s.data, s.len) != 0)) {
-				snprintf(why, sizeof why, "field %zu: string bytes differ", i);
-				res = why;
-			}
-		} else if (t == ML_JSON_ARRAY || t == ML_JSON_OBJECT) {
-			size_t len;
-			const char *raw = ml_rec_value_raw(r, i, &len);
-			jv again = jv_parse_sized(raw, (int)len);
-			if (!jv_is_valid(again)) {
-				snprintf(why, sizeof why, "field %zu: jq cannot parse our span", i);
-				res = why;
-				jv_free(again);
-			} else if (!jv_equal(jv_copy(v), again)) {
-				snprintf(why, sizeof why, "field %zu: nested value differs", i);
-				res = why;
-			}
-		}
-		jv_free(v);
-	}
-	if (!res && distinct != (size_t)jv_object_length(jv_copy(obj))) {
-		snprintf(why, sizeof why, "%zu distinct keys, jq has %d", distinct,
-			 jv_object_length(jv_copy(obj)));
-		res = why;
-	}
-	ml_buf_free(&k);
-	ml_buf_free(&s);
-	return res;
+	static const enum cat map[] = {
+		[REF_NONE] = CAT_VALID, [REF_NUMBER] = CAT_LEN_NUMBER, [REF_NUL] = CAT_LEN_NUL,
+		[REF_UTF8] = CAT_LEN_UTF8, [REF_CTRL] = CAT_LEN_CTRL, [REF_SURR] = CAT_LEN_SURR,
+		[REF_BOM] = CAT_LEN_BOM, [REF_RS] = CAT_LEN_RS,
+	};
+	return map[k];
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -1040,27 +710,20 @@ static struct tally tally[NCAT];
 static struct ml_rec *rec;
 static size_t utf8_disagreements;
 
-/* Byte offset where ml_rec_parse stopped, from "(column N)"; -1 if none. */
-static long fail_offset(const struct ml_err *err)
-{
-	const char *c = strstr(err->msg, "(column ");
-	return c ? strtol(c + 8, NULL, 10) - 1 : -1;
-}
-
 static void check(const char *s, size_t n, enum cat c)
 {
 	struct ml_err err;
 	struct tally *t = &tally[c];
 	jv obj;
 	int ours = ml_rec_parse(rec, s, n, &err) == 0;
-	int theirs = jq_object(s, n, &obj);
+	int theirs = ref_jq_object(s, n, &obj);
 	const char *why = NULL;
 
 	t->lines++;
-	if (ml_utf8_valid_prefix(s, n) != utf8_prefix_indep(s, n))
+	if (ml_utf8_valid_prefix(s, n) != ref_utf8_prefix(s, n))
 		utf8_disagreements++;
 	if (ours && theirs) {
-		why = compare(rec, obj);
+		why = ref_compare(rec, obj);
 		jv_free(obj);
 		if (!why && (c == CAT_VALID || c == CAT_DEPTH || c == CAT_MUTANT))
 			t->both_ok++;
@@ -1078,8 +741,8 @@ static void check(const char *s, size_t n, enum cat c)
 		why = "we accept, jq rejects";
 	} else {
 		jv_free(obj);
-		long off = fail_offset(&err);
-		enum cat k = off < 0 ? CAT_VALID : leniency_at(s, n, (size_t)off);
+		long off = ref_fail_offset(&err);
+		enum cat k = off < 0 ? CAT_VALID : cat_of(ref_leniency_at(s, n, (size_t)off));
 		if (k == CAT_VALID) {
 			static char buf[1200];
 			snprintf(buf, sizeof buf, "jq accepts, we reject (%s) at no known leniency", err.msg);
@@ -1140,7 +803,7 @@ static void depth_run(void)
 			ml_buf_reset(&b);
 			nested_line(&b, patterns[p], n, "1");
 			jv obj;
-			int theirs = jq_object(b.data, b.len, &obj);
+			int theirs = ref_jq_object(b.data, b.len, &obj);
 			int ours = ml_rec_parse(rec, b.data, b.len, &err) == 0;
 			if (theirs)
 				jv_free(obj);
@@ -1270,7 +933,7 @@ int main(void)
 		int parsed = ml_rec_parse(rec, line, sizeof line - 1, &err) == 0 &&
 			     ml_rec_number(rec, 0, &big) == 0 && ml_rec_number(rec, 1, &neg) == 0 &&
 			     ml_rec_number(rec, 2, &tiny) == 0;
-		int theirs = jq_object(line, sizeof line - 1, &obj);
+		int theirs = ref_jq_object(line, sizeof line - 1, &obj);
 		double jbig = theirs ? jv_number_value(jv_object_get(jv_copy(obj), jv_string("big"))) : 0;
 		jv dumped = theirs ? jv_dump_string(jv_copy(obj), 0) : jv_string("");
 		printf("# jq 1.6 dumps %s\n", jv_string_value(dumped));
