@@ -108,7 +108,21 @@
 
 #include <stddef.h>
 
+#include "ml_buf.h"
 #include "ml_err.h"
+#include "ml_model.h"
+
+/* The names of the metrics ml-eval writes for a task, in the order it
+ * writes them (ml_metrics_names.c holds the one list of them). */
+size_t ml_metrics_names(enum ml_task t, const char *const **names);
+
+/* Which way a metric is better: 1 higher, -1 lower, 0 neither (as
+ * positive_rate) or not a metric ml-eval writes. */
+int ml_metric_direction(const char *name);
+
+/* Appends "higher is better: a, b; lower is better: c, d" to out, for a
+ * message that lists the metrics a gate can compare. */
+void ml_metric_known_names(struct ml_buf *out);
 
 /* Binary classification metrics at one threshold. */
 struct ml_binary_metrics {

@@ -9,6 +9,7 @@
 #include "ml_dist.h"
 #include "ml_in.h"
 #include "ml_json.h"
+#include "ml_metrics.h"
 
 struct eval baseline_view(const struct eval *e)
 {
@@ -96,7 +97,7 @@ static int read_metrics_file(const char *path, enum ml_task task, double *vals, 
 			ml_err_set(err, ML_ERR_DATA, "%s: metrics of another task", path);
 		else {
 			const char *const *names;
-			size_t nm = metrics_names(task, &names);
+			size_t nm = ml_metrics_names(task, &names);
 			for (size_t m = 0; m < nm; m++) {
 				jv x = jv_object_get(jv_copy(v), jv_string(names[m]));
 				vals[m] = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : NAN;
@@ -125,7 +126,7 @@ int baseline_json(const struct eval *e, const char *metrics_file, size_t nres, u
 		  int threads, struct ml_buf *out, struct ml_err *err)
 {
 	const char *const *names;
-	size_t nm = metrics_names(e->task, &names);
+	size_t nm = ml_metrics_names(e->task, &names);
 	double cand[16], base[16];
 	struct ml_buf id = {0};
 	struct rows all = {.idx = NULL, .n = e->n};

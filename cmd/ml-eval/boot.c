@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eval.h"
+#include "ml_metrics.h"
 #include "ml_rand.h"
 
 /* Resample b as weights: how many times each row was drawn. */
@@ -74,7 +75,7 @@ int bootstrap_values(const struct eval *e, const struct rows *rows, size_t nres,
 		     int threads, double *vals, struct ml_err *err)
 {
 	const char *const *names;
-	size_t nm = metrics_names(e->task, &names);
+	size_t nm = ml_metrics_names(e->task, &names);
 	int nt = threads > 0 ? threads : 2;
 	struct job *jobs = calloc((size_t)nt, sizeof *jobs);
 	pthread_t *tid = calloc((size_t)nt, sizeof *tid);
@@ -117,7 +118,7 @@ int bootstrap(const struct eval *e, const struct rows *rows, size_t nres, uint64
 	      double confidence, int threads, double *lo, double *hi, struct ml_err *err)
 {
 	const char *const *names;
-	size_t nm = metrics_names(e->task, &names);
+	size_t nm = ml_metrics_names(e->task, &names);
 	double *vals = malloc((nres ? nres : 1) * nm * sizeof *vals);
 	double *col = malloc((nres ? nres : 1) * sizeof *col);
 

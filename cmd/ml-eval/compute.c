@@ -7,32 +7,6 @@
 #include "ml_json.h"
 #include "ml_metrics.h"
 
-static const char *const binary_names[] = {
-	"accuracy", "precision", "recall", "f1", "auc", "average_precision", "log_loss", "brier",
-	"mcc", "ece", "positive_rate",
-};
-static const char *const multiclass_names[] = {
-	"accuracy", "macro_precision", "macro_recall", "macro_f1", "micro_precision", "micro_recall",
-	"micro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "log_loss", "mcc",
-};
-static const char *const regression_names[] = {
-	"mae", "mse", "rmse", "r2", "mape", "medae", "explained_variance",
-};
-
-size_t metrics_names(enum ml_task t, const char *const **names)
-{
-	if (t == ML_TASK_BINARY) {
-		*names = binary_names;
-		return sizeof binary_names / sizeof *binary_names;
-	}
-	if (t == ML_TASK_MULTICLASS) {
-		*names = multiclass_names;
-		return sizeof multiclass_names / sizeof *multiclass_names;
-	}
-	*names = regression_names;
-	return sizeof regression_names / sizeof *regression_names;
-}
-
 /* The rows' labels and scores gathered into arrays (and weights, when w). */
 struct gathered {
 	double *y, *p, *w;
@@ -133,7 +107,7 @@ int metrics_json(const struct eval *e, const struct rows *rows, const double *w,
 		 struct ml_buf *out, struct ml_err *err)
 {
 	const char *const *names;
-	size_t nm = metrics_names(e->task, &names);
+	size_t nm = ml_metrics_names(e->task, &names);
 	double v[16];
 
 	if (metrics_values(e, rows, w, v, err) < 0)

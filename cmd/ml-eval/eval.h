@@ -102,8 +102,7 @@ int metrics_json(const struct eval *e, const struct rows *rows, const double *w,
 /* The value of a metric by name, for the bootstrap; NAN when undefined. */
 int metrics_values(const struct eval *e, const struct rows *rows, const double *w,
 		   double *vals, struct ml_err *err);
-/* The names of the metrics metrics_values gives, for the task. */
-size_t metrics_names(enum ml_task t, const char *const **names);
+/* metrics_values gives the metrics ml_metrics_names names, in its order. */
 
 /* Writes the curves of the rows (ROC, precision-recall, calibration). */
 int curves_json(const struct eval *e, const struct rows *rows, const char *slice, size_t bins,

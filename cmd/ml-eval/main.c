@@ -10,6 +10,7 @@
 #include "ml_each.h"
 #include "ml_in.h"
 #include "ml_json.h"
+#include "ml_metrics.h"
 #include "ml_out.h"
 
 static const char usage[] =
@@ -163,7 +164,7 @@ static int metrics_line(const struct eval *e, const struct rows *rows, const cha
 			struct ml_err *err)
 {
 	const char *const *names;
-	size_t nm = metrics_names(e->task, &names);
+	size_t nm = ml_metrics_names(e->task, &names);
 
 	ml_buf_adds(b, "{\"format\":\"mlpipe.metrics\",\"version\":1,\"slice\":");
 	ml_json_quote(b, slice, strlen(slice));

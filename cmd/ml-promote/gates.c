@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ml_json.h"
+#include "ml_metrics.h"
 #include "promote.h"
 
 static struct gate *push(struct gates *g, enum gate_kind kind, const char *option, const char *arg)
@@ -47,9 +48,9 @@ static char *metric_of(const char *option, const char *arg, size_t len, int *dir
 
 	if (!name)
 		ml_usage_error("out of memory");
-	if (!(*dir = metric_direction(name))) {
+	if (!(*dir = ml_metric_direction(name))) {
 		struct ml_buf known = {0};
-		metric_known_names(&known);
+		ml_metric_known_names(&known);
 		ml_usage_error("%s: '%s' is not a metric with a direction (%s)", option, name,
 			       known.data ? known.data : "");
 	}

@@ -5,39 +5,8 @@
 #include <string.h>
 
 #include "ml_json.h"
+#include "ml_metrics.h"
 #include "promote.h"
-
-static const char *const higher_better[] = {
-	"accuracy", "precision", "recall", "f1", "auc", "average_precision", "mcc",
-	"macro_precision", "macro_recall", "macro_f1", "micro_precision", "micro_recall",
-	"micro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "r2",
-	"explained_variance",
-};
-static const char *const lower_better[] = {
-	"log_loss", "brier", "ece", "mae", "mse", "rmse", "mape", "medae",
-};
-
-int metric_direction(const char *name)
-{
-	for (size_t i = 0; i < sizeof higher_better / sizeof *higher_better; i++)
-		if (!strcmp(name, higher_better[i]))
-			return 1;
-	for (size_t i = 0; i < sizeof lower_better / sizeof *lower_better; i++)
-		if (!strcmp(name, lower_better[i]))
-			return -1;
-	return 0;
-}
-
-void metric_known_names(struct ml_buf *out)
-{
-	ml_buf_adds(out, "higher is better: ");
-	for (size_t i = 0; i < sizeof higher_better / sizeof *higher_better; i++)
-		ml_buf_printf(out, "%s%s", i ? ", " : "", higher_better[i]);
-	ml_buf_adds(out, "; lower is better: ");
-	for (size_t i = 0; i < sizeof lower_better / sizeof *lower_better; i++)
-		ml_buf_printf(out, "%s%s", i ? ", " : "", lower_better[i]);
-	ml_buf_terminate(out);
-}
 
 /* A field's raw value for a message, cut short when long. */
 static void quote_value(const struct ml_rec *r, size_t i, char *out, size_t size)
@@ -191,7 +160,7 @@ int metrics_names(const struct metrics *m, struct ml_buf *out)
 			ml_buf_free(&key);
 			return -1;
 		}
-		if (metric_direction(key.data))
+		if (ml_metric_direction(key.data))
 			ml_buf_printf(out, "%s%s", k++ ? ", " : "", key.data);
 	}
 	ml_buf_free(&key);

@@ -63,12 +63,6 @@ void gates_free(struct gates *g);
 /* The texts of the gates as a JSON array, for the run log. */
 int gates_texts_json(const struct gates *g, struct ml_buf *out);
 
-/* +1: higher is better, -1: lower is better, 0: not a metric with a
- * direction. */
-int metric_direction(const char *name);
-/* Appends every metric with a direction, for a message. */
-void metric_known_names(struct ml_buf *out);
-
 struct metrics;
 /* Evaluates every gate (none is skipped when an earlier one fails) on the
  * candidate's metrics and the current model's: current_model NULL when the

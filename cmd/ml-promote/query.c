@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "ml_json.h"
+#include "ml_metrics.h"
 #include "promote.h"
 
 /* --- list ----------------------------------------------------------------- */
@@ -127,7 +128,7 @@ static void metric_lines(const struct metrics *m, struct ml_buf *out)
 	for (size_t k = 0; k < ml_rec_count(m->rec); k++) {
 		ml_buf_reset(&key);
 		if (ml_rec_key(m->rec, k, &key) < 0 || ml_buf_terminate(&key) < 0 ||
-		    !metric_direction(key.data))
+		    !ml_metric_direction(key.data))
 			continue;
 		const char *raw = ml_rec_value_raw(m->rec, k, &n);
 		ml_buf_printf(out, "%s: %.*s\n", key.data, (int)n, raw);

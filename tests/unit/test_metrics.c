@@ -969,9 +969,45 @@ static void errors_self(void)
 	   strstr(err.msg, "yhat[1]"), "an infinite prediction is refused: %s", err.msg);
 }
 
+/* The one list of metric names: each task's names in ml-eval's order, and
+ * a direction for every one that has one. */
+static void names_and_directions(void)
+{
+	const char *const *names;
+	size_t n = ml_metrics_names(ML_TASK_BINARY, &names);
+	int directed = 1;
+	struct ml_buf known = {0};
+
+	ok(n == 11 && !strcmp(names[0], "accuracy") && !strcmp(names[4], "auc") &&
+	   !strcmp(names[6], "log_loss") && !strcmp(names[8], "mcc") && !strcmp(names[10], "positive_rate"),
+	   "binary metrics come in ml-eval's order, accuracy first, positive_rate last");
+	for (size_t i = 0; i + 1 < n; i++)
+		directed &= ml_metric_direction(names[i]) != 0;
+	n = ml_metrics_names(ML_TASK_MULTICLASS, &names);
+	ok(n == 12 && !strcmp(names[3], "macro_f1") && !strcmp(names[11], "mcc"),
+	   "multiclass metrics come in ml-eval's order");
+	for (size_t i = 0; i < n; i++)
+		directed &= ml_metric_direction(names[i]) != 0;
+	n = ml_metrics_names(ML_TASK_REGRESSION, &names);
+	ok(n == 7 && !strcmp(names[0], "mae") && !strcmp(names[6], "explained_variance"),
+	   "regression metrics come in ml-eval's order");
+	for (size_t i = 0; i < n; i++)
+		directed &= ml_metric_direction(names[i]) != 0;
+	ok(directed, "every metric but positive_rate has a direction");
+	ok(ml_metric_direction("auc") == 1 && ml_metric_direction("rmse") == -1 &&
+	   ml_metric_direction("positive_rate") == 0 && ml_metric_direction("acu") == 0,
+	   "auc is better higher, rmse lower, positive_rate neither, an unknown name has none");
+	ml_metric_known_names(&known);
+	ok(known.data && !strncmp(known.data, "higher is better: accuracy, ", 28) &&
+	   strstr(known.data, "; lower is better: log_loss, ") && !strstr(known.data, "positive_rate"),
+	   "the known names list both directions: %s", known.data ? known.data : "");
+	ml_buf_free(&known);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	names_and_directions();
 	known_values();
 	binary_self();
 	multiclass_self();
