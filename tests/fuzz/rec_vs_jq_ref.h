@@ -231,6 +231,17 @@ static enum ref_leniency ref_leniency_at(const char *s, size_t n, size_t off)
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '"') {
+			/* found by fuzz_rec_vs_jq: an RS right after the opening
+			 * quote, before any character of the string, makes jq
+			 * reset its parser (no "Truncated value": its token is
+			 * empty) and go on as if the quote had never been:
+			 * '{}"' RS is the object {} to jq */
+			if (i + 1 < n && s[i + 1] == 0x1E) {
+				if (off == i || off == i + 1)
+					return REF_RS;
+				i += 2;
+				continue;
+			}
 			/* a string: find what sits at off inside it */
 			for (i++; i < n && s[i] != '"'; i++) {
 				if (i == off) {
