@@ -72,9 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_FAIL("ml_rec_parse accepts, jq rejects: %s", show(line, size));
 	} else if (theirs) {
 		jv_free(obj);
-		long off = ref_fail_offset(&err);
-		enum ref_leniency k = off < 0 ? REF_NONE : ref_leniency_at(line, size, (size_t)off);
-		if (k == REF_NONE)
+		if (ref_explain(line, size, &err) == REF_NONE)
 			FUZZ_FAIL("jq accepts, ml_rec_parse rejects (%s) at no known leniency: %s",
 				  err.msg, show(line, size));
 	}

@@ -741,8 +741,7 @@ static void check(const char *s, size_t n, enum cat c)
 		why = "we accept, jq rejects";
 	} else {
 		jv_free(obj);
-		long off = ref_fail_offset(&err);
-		enum cat k = off < 0 ? CAT_VALID : cat_of(ref_leniency_at(s, n, (size_t)off));
+		enum cat k = cat_of(ref_explain(s, n, &err));
 		if (k == CAT_VALID) {
 			static char buf[1200];
 			snprintf(buf, sizeof buf, "jq accepts, we reject (%s) at no known leniency", err.msg);
