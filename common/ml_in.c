@@ -166,6 +166,7 @@ struct ml_lines {
 	size_t cap, start, end;	/* unread bytes are buf[start..end) */
 	int eof;
 	uint64_t number;
+	const char *name;	/* for messages; NULL: not known */
 };
 
 static ssize_t read_in(void *ctx, void *buf, size_t n, struct ml_err *err)
@@ -189,7 +190,27 @@ struct ml_lines *ml_lines_new(ml_read_fn read, void *ctx)
 
 struct ml_lines *ml_lines_of(struct ml_in *in)
 {
-	return ml_lines_new(read_in, in);
+	struct ml_lines *l = ml_lines_new(read_in, in);
+
+	if (l)
+		l->name = ml_in_name(in);
+	return l;
+}
+
+void ml_lines_set_name(struct ml_lines *l, const char *name) { l->name = name; }
+
+/* A line longer than memory allows is the input's fault as much as the
+ * machine's: it is named by its place, "FILE:LINE: ...", as every other
+ * record error is, so that it can be found and cut out. */
+static int too_long(const struct ml_lines *l, struct ml_err *err)
+{
+	unsigned long long number = (unsigned long long)l->number + 1;
+
+	if (l->name)
+		return ml_err_sys(err, ENOMEM, "%s:%llu: cannot hold a line of %zu bytes or more",
+				  l->name, number, l->end);
+	return ml_err_sys(err, ENOMEM, "line %llu: cannot hold a line of %zu bytes or more",
+			  number, l->end);
 }
 
 int ml_lines_next(struct ml_lines *l, const char **line, size_t *len, struct ml_err *err)
@@ -221,7 +242,7 @@ int ml_lines_next(struct ml_lines *l, const char **line, size_t *len, struct ml_
 		if (l->end == l->cap) {
 			char *p = realloc(l->buf, l->cap * 2);
 			if (!p)
-				return ml_err_sys(err, ENOMEM, "cannot hold a line of %zu bytes", l->end);
+				return too_long(l, err);
 			l->buf = p;
 			l->cap *= 2;
 		}

@@ -38,10 +38,17 @@ typedef ssize_t (*ml_read_fn)(void *ctx, void *buf, size_t n, struct ml_err *err
 
 /* A line splitter over read(ctx); NULL when memory is out. */
 struct ml_lines *ml_lines_new(ml_read_fn read, void *ctx);
-/* A line splitter over an ml_in. */
+/* A line splitter over an ml_in, named in messages as the ml_in is. */
 struct ml_lines *ml_lines_of(struct ml_in *in);
+/* Names the source in messages ("FILE" or "FILE(MEMBER)"); name is kept,
+ * not copied, so it must outlive l.  Without a name a message gives only
+ * the line number. */
+void ml_lines_set_name(struct ml_lines *l, const char *name);
 /* Next line without its "\n" (and without one "\r" before it): 1, 0 at the
- * end, -1 with err.  The line stays valid until the next call. */
+ * end, -1 with err.  The line stays valid until the next call.  A line too
+ * long for memory fails with ENOMEM and err reading "FILE:LINE: cannot hold
+ * a line of N bytes or more", LINE the number of the line being read, as
+ * malformed records are reported: callers pass err on as it is. */
 int ml_lines_next(struct ml_lines *l, const char **line, size_t *len, struct ml_err *err);
 /* Number (from 1) of the line last returned. */
 uint64_t ml_lines_number(const struct ml_lines *l);

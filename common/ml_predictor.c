@@ -1,5 +1,6 @@
 /* A bundle made ready to score (see ml_predictor.h). */
 #include <jv.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,42 @@ void ml_predictor_free(struct ml_predictor *p)
 		free(p->class_raw[i]);
 	free(p->class_raw);
 	memset(p, 0, sizeof *p);
+}
+
+/* Numbers longer than this are cut short in messages (1e400 is shown whole,
+ * a number of 401 digits is not). */
+#define SHOWN_DIGITS 32
+
+static int out_of_range(const struct ml_feature *f, const struct ml_rec *r, struct ml_err *err)
+{
+	ssize_t at = ml_rec_find(r, f->name, f->name_len);
+	size_t len = 0;
+	const char *text = at < 0 ? "" : ml_rec_value_raw(r, (size_t)at, &len);
+	int shown = len > SHOWN_DIGITS ? SHOWN_DIGITS : (int)len;
+	const char *more = len > SHOWN_DIGITS ? "..." : "";
+	double x = 0;
+
+	/* the wording of ml-train, which refuses such a number in training */
+	if (at >= 0 && ml_rec_number(r, (size_t)at, &x) == 0 && !isfinite(x))
+		return ml_err_set(err, ML_ERR_DATA, "feature '%s': %.*s%s does not fit a double",
+				  f->name, shown, text, more);
+	return ml_err_set(err, ML_ERR_DATA,
+			  "feature '%s': %.*s%s does not fit the model's 32-bit floats",
+			  f->name, shown, text, more);
+}
+
+int ml_predictor_check_row(const struct ml_predictor *p, const struct ml_rec *r, const float *row,
+			   struct ml_err *err)
+{
+	/* encoding makes a missing value NaN (trees) or 0, a category 0, 1
+	 * or NaN: an infinity can only come from a number in the record */
+	for (size_t i = 0; i < p->enc.nfeatures; i++) {
+		const struct ml_feature *f = &p->enc.features[i];
+		for (size_t k = 0; k < f->width; k++)
+			if (isinf(row[f->col + k]))
+				return out_of_range(f, r, err);
+	}
+	return 0;
 }
 
 size_t ml_predictor_class(const struct ml_predictor *p, const double *s, double threshold)

@@ -29,8 +29,9 @@ static const char usage[] =
 "      --probability-field NAME the field of the probability (default\n"
 "                              probability, or probabilities for multiclass)\n"
 "      --reject FILE           write records that cannot be scored (a feature\n"
-"                              of the wrong type) there, with why; without it\n"
-"                              such a record is an error\n"
+"                              of the wrong type, or a number too large for\n"
+"                              the model) there, with why; without it such a\n"
+"                              record is an error\n"
 "  -o, --output FILE           write to FILE, replaced only when all went well\n"
 "Common:\n"
 "  -v, --verbose               report counts on stderr\n"
@@ -164,10 +165,13 @@ static int flush(struct predict *pd, struct ml_err *err)
 	return 0;
 }
 
+/* Writes a reject line; rule is "malformed" (the line is no record, and
+ * goes as a string), "type" or "range". */
 static int reject_line(struct predict *pd, const char *line, size_t len, const struct ml_place *at,
-		       const char *why, int malformed, struct ml_err *err)
+		       const char *rule, const char *why, struct ml_err *err)
 {
 	struct ml_buf *b = &pd->line;
+	int malformed = !strcmp(rule, "malformed");
 
 	pd->rejected++;
 	ml_buf_reset(b);
@@ -175,7 +179,7 @@ static int reject_line(struct predict *pd, const char *line, size_t len, const s
 	ml_json_quote_lossy(b, at->file, strlen(at->file));
 	/* the form of ml-validate's reject lines */
 	ml_buf_printf(b, ",\"line\":%llu,\"errors\":[{\"rule\":\"%s\",\"message\":",
-		      (unsigned long long)at->line, malformed ? "malformed" : "type");
+		      (unsigned long long)at->line, rule);
 	ml_json_quote_lossy(b, why, strlen(why));
 	ml_buf_adds(b, malformed ? "}],\"text\":" : "}],\"record\":");
 	if (malformed)
@@ -188,19 +192,32 @@ static int reject_line(struct predict *pd, const char *line, size_t len, const s
 	return 0;
 }
 
+/* A record that cannot be scored, err saying why: rejected under rule
+ * with --reject, else an error at its place.  Only the record's own fault
+ * is rejected: memory running out stops the run. */
+static int cannot_score(struct predict *pd, const char *line, size_t len, const struct ml_place *at,
+			const char *rule, struct ml_err *err)
+{
+	if (!pd->reject || err->kind != ML_ERR_DATA)
+		return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
+	return reject_line(pd, line, len, at, rule, err->msg, err);
+}
+
 static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t len,
 		     const struct ml_place *at, struct ml_err *err)
 {
 	struct predict *pd = ctx;
 	size_t p = pd->pr.enc.ncols, nf = ml_rec_count(r);
+	float *row = pd->x + pd->n * p;
 	int clash = 0;
 
 	ml_cli_progress(pd->cli, ++pd->records);
-	if (ml_encode_record(&pd->pr.enc, r, pd->x + pd->n * p, &pd->scratch, err) < 0) {
-		if (!pd->reject)
-			return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
-		return reject_line(pd, line, len, at, err->msg, 0, err);
-	}
+	/* each record is checked before it joins the batch, so that one the
+	 * model cannot take never fails the others */
+	if (ml_encode_record(&pd->pr.enc, r, row, &pd->scratch, err) < 0)
+		return cannot_score(pd, line, len, at, "type", err);
+	if (ml_predictor_check_row(&pd->pr, r, row, err) < 0)
+		return cannot_score(pd, line, len, at, "range", err);
 	for (size_t i = 0; i < nf && !clash; i++) {
 		size_t klen;
 		const char *key = ml_rec_key_raw(r, i, &klen, NULL);
@@ -240,7 +257,7 @@ static int on_malformed(void *ctx, const char *line, size_t len, const struct ml
 	struct predict *pd = ctx;
 
 	ml_cli_progress(pd->cli, ++pd->records);
-	return reject_line(pd, line, len, at, why, 1, err);
+	return reject_line(pd, line, len, at, "malformed", why, err);
 }
 
 /* --info: the manifest and the metrics as one JSON object. */

@@ -387,6 +387,75 @@ EOF
 	assert_equal "$(jq -r .file rej2.ndjson | sort -u)" "<stdin>"
 }
 
+# 1 and 400 zeros: an integer beyond the range of a double
+huge_int() {
+	awk 'BEGIN { s = "1"; for (i = 0; i < 400; i++) s = s "0"; print s }'
+}
+
+@test "a number too large for the model is an error at its place, gbdt and logistic alike" {
+	local b
+	{ head -3 "$BIN"; echo '{"x":1,"z":1e400,"color":"red"}'; head -5 "$BIN" | tail -2; } >in.ndjson
+	for b in bin-gbdt bin-logistic; do
+		run --separate-stderr ml-predict "$D/$b.bundle" in.ndjson
+		assert_equal "$status" 2
+		assert_equal "${#stderr_lines[@]}" 1
+		assert_equal "$stderr" "ml-predict: in.ndjson:4: feature 'z': 1e400 does not fit a double"
+		run --separate-stderr ml-predict "$D/$b.bundle" <in.ndjson
+		assert_equal "$stderr" "ml-predict: <stdin>:4: feature 'z': 1e400 does not fit a double"
+	done
+}
+
+@test "--reject takes the records whose numbers are too large for the model, and the others are scored as they would be alone" {
+	local b h
+	h=$(huge_int)
+	{
+		head -2 "$BIN"
+		echo '{"x": 1e400 ,"color":"red"}'
+		sed -n 3p "$BIN"
+		echo '{"x":1,"z":-1e400}'
+		echo "{\"x\":-$h}"
+		echo '{"x":1e39}'
+		echo '{"x":1e400,"z":-1e400}'
+		sed -n 4p "$BIN"
+	} >in.ndjson
+	sed -n '1p;2p;4p;9p' in.ndjson >good.ndjson
+	for b in bin-gbdt bin-logistic; do
+		run --separate-stderr ml-predict -v --reject rej.ndjson "$D/$b.bundle" in.ndjson
+		assert_success
+		assert_equal "$stderr" "ml-predict: 9 records, 4 scored, 5 rejected"
+		echo "$output" >out.ndjson
+		# one such record in a batch changes nothing for the others
+		assert_bytes_equal <(ml-predict "$D/$b.bundle" good.ndjson) out.ndjson
+		assert_json_lines rej.ndjson
+		assert_equal "$(sed -n 1p rej.ndjson)" \
+			'{"file":"in.ndjson","line":3,"errors":[{"rule":"range","message":"feature '"'x'"': 1e400 does not fit a double"}],"record":{"x": 1e400 ,"color":"red"}}'
+		assert_equal "$(jq -c '[.line, .errors[0].rule]' rej.ndjson | tr '\n' ' ')" \
+			'[3,"range"] [5,"range"] [6,"range"] [7,"range"] [8,"range"] '
+		assert_equal "$(jq -r '.errors[0].message' rej.ndjson)" "$(cat <<-'EOF'
+			feature 'x': 1e400 does not fit a double
+			feature 'z': -1e400 does not fit a double
+			feature 'x': -1000000000000000000000000000000... does not fit a double
+			feature 'x': 1e39 does not fit the model's 32-bit floats
+			feature 'x': 1e400 does not fit a double
+			EOF
+		)"
+		# each record as the bytes it was read as (jq would round the number)
+		assert_equal "$(sed -n 3p rej.ndjson | sed 's/.*"record"://')" "{\"x\":-$h}}"
+	done
+}
+
+@test "a number too small for a double is 0, and scored as 0" {
+	local b
+	for b in bin-gbdt bin-logistic regr-linear; do
+		printf '%s\n' '{"x":1e-400,"z":-1e-400}' '{"x":0,"z":0}' >in.ndjson
+		run --separate-stderr ml-predict "$D/$b.bundle" in.ndjson
+		assert_success
+		echo "$output" >out.ndjson
+		assert_equal "$(sed -n 1p out.ndjson | jq -c '[.prediction, .probability]')" \
+			"$(sed -n 2p out.ndjson | jq -c '[.prediction, .probability]')"
+	done
+}
+
 @test "a malformed line without --reject is an error with its file and line, blank lines counted" {
 	{ head -2 "$BIN"; echo; echo '{"x":1 "z":2}'; } >in.ndjson
 	run --separate-stderr ml-predict "$D/bin-logistic.bundle" in.ndjson

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ml_buf.h"
@@ -213,6 +215,127 @@ static void test_custom_source(void)
 	}
 }
 
+/* A source of one line that never ends. */
+static ssize_t endless_read(void *ctx, void *buf, size_t n, struct ml_err *e)
+{
+	(void)ctx;
+	(void)e;
+	memset(buf, 'a', n);
+	return (ssize_t)n;
+}
+
+/* What the last ml_lines_next said, under a memory ceiling. */
+struct capped {
+	int rc, sys_errno;
+	char msg[sizeof err.msg];
+};
+
+/* The process's address space now, in bytes (0 when unknown). */
+static size_t address_space(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Reads l to its end in a child whose address space may grow by 100 MB
+ * only, so a long line runs out of memory quickly and the parent lives on;
+ * c gets the child's last status and message.  0, or -1 when the child
+ * could not be run. */
+static int read_capped(struct ml_lines *l, struct capped *c)
+{
+	int fd[2], status;
+	pid_t pid;
+
+	memset(c, 0, sizeof *c);
+	if (pipe(fd) < 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct rlimit lim;
+		const char *line;
+		size_t len;
+		close(fd[0]);
+		lim.rlim_cur = lim.rlim_max = address_space() + (100u << 20);
+		setrlimit(RLIMIT_AS, &lim);
+		while ((c->rc = ml_lines_next(l, &line, &len, &err)) > 0)
+			;
+		c->sys_errno = err.sys_errno;
+		memcpy(c->msg, err.msg, sizeof c->msg);
+		_exit(write(fd[1], c, sizeof *c) == (ssize_t)sizeof *c ? 0 : 1);
+	}
+	close(fd[1]);
+	ssize_t got = read(fd[0], c, sizeof *c);
+	close(fd[0]);
+	waitpid(pid, &status, 0);
+	return got == (ssize_t)sizeof *c && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* msg starts with prefix and ends with suffix. */
+static int says(const char *msg, const char *prefix, const char *suffix)
+{
+	size_t n = strlen(msg), k = strlen(suffix);
+
+	return strncmp(msg, prefix, strlen(prefix)) == 0 && n >= k && strcmp(msg + n - k, suffix) == 0;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+static void test_too_long(void)
+{
+	const char *path = path_of("huge.ndjson");
+	char want[600];
+	struct capped c;
+	struct ml_in *in;
+	struct ml_lines *l;
+
+	if (UNDER_ASAN) {
+		/* AddressSanitizer reserves terabytes of address space: no
+		 * ceiling on it can be set */
+		ok(1, "# SKIP a line too long for memory: not under AddressSanitizer");
+		return;
+	}
+	/* two records, then a line of 1 GB of NUL bytes (a sparse file: no disk) */
+	put_file(path, "{}\n{}\n", 6);
+	ok(truncate(path, 1L << 30) == 0, "a sparse file of 1 GB is made");
+	in = ml_in_open(path, &err);
+	l = ml_lines_of(in);
+	snprintf(want, sizeof want, "%s:3: cannot hold a line of ", path);
+	ok(read_capped(l, &c) == 0 && c.rc == -1 && c.sys_errno == ENOMEM &&
+	   says(c.msg, want, " bytes or more: Cannot allocate memory"),
+	   "a line too long for memory is an ENOMEM error naming its file and line (%s)", c.msg);
+	ml_lines_free(l);
+	ml_in_close(in);
+	unlink(path);
+
+	l = ml_lines_new(endless_read, NULL);
+	ml_lines_set_name(l, "a.tar(b.ndjson)");
+	ok(read_capped(l, &c) == 0 && c.rc == -1 && c.sys_errno == ENOMEM &&
+	   says(c.msg, "a.tar(b.ndjson):1: cannot hold a line of ", " or more: Cannot allocate memory"),
+	   "a source named by ml_lines_set_name gives that name and the line (%s)", c.msg);
+	ml_lines_free(l);
+
+	l = ml_lines_new(endless_read, NULL);
+	ok(read_capped(l, &c) == 0 && c.rc == -1 && c.sys_errno == ENOMEM &&
+	   says(c.msg, "line 1: cannot hold a line of ", " or more: Cannot allocate memory"),
+	   "a source without a name gives the line number alone (%s)", c.msg);
+	ml_lines_free(l);
+}
+
 static void test_in(void)
 {
 	const char *path = path_of("in.txt");
@@ -255,6 +378,7 @@ int main(void)
 	test_line_ends();
 	test_empty();
 	test_custom_source();
+	test_too_long();
 	test_in();
 	const char *names[] = {"long.ndjson", "ends.ndjson", "empty.ndjson", "in.txt"};
 	for (size_t i = 0; i < 4; i++)
