@@ -319,11 +319,18 @@ int collect_record(struct eval *e, const struct ml_rec *r, const char *line, siz
 	if (read_label(e, r, &e->y[e->n], err) < 0)
 		return -1;
 	if (e->pr) {
-		if (ml_encode_record(&e->pr->enc, r, e->x + e->batch_n * e->pr->enc.ncols, &e->scratch, err) < 0)
+		float *row = e->x + e->batch_n * e->pr->enc.ncols;
+		/* a feature beyond the model's floats fails here, at its line,
+		 * not the whole batch inside the backend */
+		if (ml_encode_record(&e->pr->enc, r, row, &e->scratch, err) < 0 ||
+		    ml_predictor_check_row(e->pr, r, row, err) < 0)
 			return -1;
-		if (e->base && ml_encode_record(&e->base->enc, r, e->base_x + e->batch_n * e->base->enc.ncols,
-						&e->scratch, err) < 0)
-			return ml_err_prefix(err, "baseline");
+		if (e->base) {
+			float *base_row = e->base_x + e->batch_n * e->base->enc.ncols;
+			if (ml_encode_record(&e->base->enc, r, base_row, &e->scratch, err) < 0 ||
+			    ml_predictor_check_row(e->base, r, base_row, err) < 0)
+				return ml_err_prefix(err, "baseline");
+		}
 	} else if (read_scores(e, r, err) < 0) {
 		return -1;
 	}

@@ -495,6 +495,18 @@ assert_data_error() {
 	assert_data_error '^ml-eval: in\.ndjson:3: .*probability'
 }
 
+@test "a feature beyond the model's floats: exit 2, naming the file and line, for trees and linear models and a baseline" {
+	head -3 "$D/test.ndjson" >in.ndjson
+	echo '{"id":9,"x1":1e400,"x2":0.5,"color":"blue","flag":true,"region":"apac","y":false}' >>in.ndjson
+	head -2 "$D/test.ndjson" >>in.ndjson
+	for m in gbdt logistic; do
+		run --separate-stderr ml-eval --label y "$D/$m.bundle" in.ndjson
+		assert_data_error "^ml-eval: in\\.ndjson:4: .*feature 'x1': 1e400 does not fit a double"
+	done
+	run --separate-stderr ml-eval --label y --baseline "$D/gbdt.bundle" "$D/logistic.bundle" in.ndjson
+	assert_data_error '^ml-eval: in\.ndjson:4: .*x1'
+}
+
 @test "a label that is not one of the bundle's classes: exit 2, naming the file and line" {
 	head -3 "$D/mtest.ndjson" >in.ndjson
 	head -1 "$D/mtest.ndjson" | jq -c '.y = "d"' >>in.ndjson
