@@ -407,14 +407,20 @@ static enum ref_leniency ref_explain(const char *s, size_t n, const struct ml_er
 
 	if (off < 0 || (size_t)off > n)
 		return REF_NONE;
-	/* found by fuzz_rec_vs_jq: after a whole object, jq 1.6 (without
-	 * JV_PARSE_SEQ, as jv_parser_new(0)) drops whatever incomplete value
-	 * an RS interrupts, so '{}[[32 \r\t' RS is the object {} to jq.
-	 * Only trailing text: an RS can never excuse a stop inside the
-	 * object itself. */
-	if (strstr(err->msg, "trailing text after the object") &&
-	    memchr(s + off, 0x1E, n - (size_t)off))
-		return REF_RS;
+	/* found by fuzz_rec_vs_jq: jq 1.6 without JV_PARSE_SEQ (as
+	 * jv_parser_new(0)) resets its parser at every RS and drops whatever
+	 * incomplete value the RS interrupts, wherever it is: '{}[[32 ' RS and
+	 * '{22' RS '{"a":1}' are one object to jq.  So when jq does not take
+	 * the text up to the first RS at or after our stop as one object, that
+	 * text, our stop included, is what jq dropped.  When it does, our stop
+	 * is inside the object jq kept, and no RS excuses it. */
+	const char *rs = memchr(s + off, 0x1E, n - (size_t)off);
+	if (rs) {
+		jv kept;
+		if (!ref_jq_object(s, (size_t)(rs - s), &kept))
+			return REF_RS;
+		jv_free(kept);
+	}
 	return ref_leniency_at(s, n, (size_t)off);
 }
 
