@@ -14,13 +14,15 @@ enum format format_by_name(const char *s)
 	return FMT_AUTO;
 }
 
+/* Whether s[0..n) ends with suffix (n may stop short of the string's end:
+ * data.csv.gz is looked at as data.csv). */
 static int ends_with(const char *s, size_t n, const char *suffix)
 {
 	size_t m = strlen(suffix);
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+	return n >= m && strncasecmp(s + n - m, suffix, m) == 0;
 }
 
-static enum format by_name(const char *name)
+enum format detect_by_name(const char *name)
 {
 	static const char *const compressed[] = {".gz", ".bz2", ".xz", ".zst", ".zstd"};
 	size_t n = strlen(name);
@@ -68,7 +70,7 @@ static int looks_libsvm(const char *p, const char *end)
 
 enum format detect_format(const char *name, const char *peek, size_t n, int *delimiter)
 {
-	enum format f = name ? by_name(name) : FMT_AUTO;
+	enum format f = name ? detect_by_name(name) : FMT_AUTO;
 	const char *p = peek, *end = peek + n;
 
 	if (f != FMT_AUTO)

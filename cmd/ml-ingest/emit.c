@@ -1,4 +1,5 @@
 /* Where records and rejects go. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,19 +135,22 @@ int emit_reject(struct ingest *g, uint64_t line, const char *reason,
 		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: %s", g->place,
 				  (unsigned long long)line, reason);
 	struct ml_buf *b = &g->scratch;
+	int nomem = 0;		/* any append failed: the reject would lack bytes */
 	ml_buf_reset(b);
-	ml_buf_adds(b, "{\"source\":");
-	ml_json_quote_lossy(b, g->path, strlen(g->path));
-	ml_buf_adds(b, ",\"member\":");
+	nomem |= ml_buf_adds(b, "{\"source\":");
+	nomem |= ml_json_quote_lossy(b, g->path, strlen(g->path));
+	nomem |= ml_buf_adds(b, ",\"member\":");
 	if (g->member)
-		ml_json_quote_lossy(b, g->member, strlen(g->member));
+		nomem |= ml_json_quote_lossy(b, g->member, strlen(g->member));
 	else
-		ml_buf_adds(b, "null");
-	ml_buf_printf(b, ",\"line\":%llu,\"reason\":", (unsigned long long)line);
-	ml_json_quote_lossy(b, reason, strlen(reason));
-	ml_buf_adds(b, ",\"raw\":");
-	if (ml_json_quote_lossy(b, raw, rawlen) < 0 || ml_buf_addc(b, '}') < 0)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
+		nomem |= ml_buf_adds(b, "null");
+	nomem |= ml_buf_printf(b, ",\"line\":%llu,\"reason\":", (unsigned long long)line);
+	nomem |= ml_json_quote_lossy(b, reason, strlen(reason));
+	nomem |= ml_buf_adds(b, ",\"raw\":");
+	nomem |= ml_json_quote_lossy(b, raw, rawlen);
+	if ((nomem | ml_buf_addc(b, '}')) < 0)
+		return ml_err_sys(err, ENOMEM, "%s:%llu: cannot hold the rejected row of %zu bytes",
+				  g->place, (unsigned long long)line, rawlen);
 	if (ml_out_write(g->reject, b->data, b->len) < 0 || ml_out_end_record(g->reject) < 0)
 		return emit_write_error(g->reject, err);
 	g->rejected++;

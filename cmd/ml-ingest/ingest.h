@@ -43,6 +43,8 @@ struct typed_field {
 	enum vtype type;
 };
 
+struct ingest;
+
 /* One readable stream: a plain file, a decompressed file or an archive
  * member, with a little look-ahead for format detection. */
 struct stream {
@@ -51,6 +53,8 @@ struct stream {
 	char peek[4096];
 	size_t peek_len, peek_pos;
 	const char *name;	/* for format detection by name; may be NULL */
+	struct ingest *counted;	/* counts what is read for --max-bytes; NULL for
+				 * compressed bytes on their way to be decompressed */
 };
 
 struct ingest {
@@ -66,6 +70,8 @@ struct ingest {
 	size_t nschema;
 	const char *add_source;
 	int keyed_plain;	/* no --fields, --rename, --add-source */
+	uint64_t max_bytes;	/* --max-bytes: bytes of text one input may give; 0: any */
+	const char *max_bytes_text;	/* as given, for the message */
 
 	/* outputs */
 	struct ml_out *out, *reject;
@@ -80,6 +86,7 @@ struct ingest {
 
 	/* counts */
 	uint64_t read, written, rejected;
+	uint64_t bytes_in;	/* of the current input, after decompression */
 	struct ml_cli *cli;	/* for progress */
 };
 
@@ -91,8 +98,12 @@ static inline void ingest_progress(struct ingest *g)
 }
 
 /* typing.c */
+/* The reason type_value gives when memory is out: not the value's fault, so
+ * an error, never a rejected row (compare the pointer). */
+extern const char type_no_memory[];
 /* Appends the JSON for one text value of the given type; NULL, or the
- * reason the value cannot be read (invalid UTF-8, type mismatch). */
+ * reason the value cannot be read (invalid UTF-8, type mismatch), or
+ * type_no_memory. */
 const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
 		       enum vtype t, const struct null_tokens *nulls);
 /* Adds a null token. */
@@ -134,6 +145,8 @@ ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err);
 /* detect.c */
 /* The format of a stream from its name, else its first bytes. */
 enum format detect_format(const char *name, const char *peek, size_t n, int *delimiter);
+/* The format a file name says (data.csv.gz: csv), or FMT_AUTO. */
+enum format detect_by_name(const char *name);
 /* Parses a --format name; FMT_AUTO when unknown. */
 enum format format_by_name(const char *s);
 

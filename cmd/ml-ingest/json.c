@@ -18,6 +18,8 @@ int read_ndjson(struct ingest *g, struct stream *s, struct ml_err *err)
 	size_t len;
 	int got, rc = 0;
 
+	if (lines)	/* a line too long for memory is named by its place */
+		ml_lines_set_name(lines, g->place);
 	if (!lines || !r) {
 		ml_lines_free(lines);
 		ml_rec_free(r);

@@ -33,7 +33,7 @@ static const char *add_index(struct indices *ix, unsigned long long i)
 		size_t cap = ix->cap ? ix->cap * 2 : 64;
 		unsigned long long *v = realloc(ix->v, cap * sizeof *v);
 		if (!v)
-			return "out of memory";
+			return type_no_memory;
 		ix->v = v;
 		ix->cap = cap;
 	}
@@ -135,7 +135,7 @@ static const char *convert(struct ml_buf *out, struct indices *ix, const char *p
 	if ((why = check_indices(ix)))
 		return why;
 	if (ml_buf_addc(out, '}') < 0)
-		return "out of memory";
+		return type_no_memory;
 	return NULL;
 }
 
@@ -150,6 +150,8 @@ int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 	size_t len;
 	int got, rc = 0;
 
+	if (lines)	/* a line too long for memory is named by its place */
+		ml_lines_set_name(lines, g->place);
 	if (!lines || !r) {
 		ml_lines_free(lines);
 		ml_rec_free(r);
@@ -164,7 +166,10 @@ int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 			continue;
 		g->read++;
 		const char *bad = convert(&rec, &ix, p, end);
-		if (bad)
+		if (bad == type_no_memory)
+			rc = ml_err_sys(err, ENOMEM, "%s:%llu: cannot hold a record of %zu bytes",
+					g->place, (unsigned long long)number, len);
+		else if (bad)
 			rc = emit_reject(g, number, bad, line, len, err);
 		else if (ml_rec_parse(r, rec.data, rec.len, &why) < 0)
 			rc = emit_reject(g, number, why.msg, line, len, err);

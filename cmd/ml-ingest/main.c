@@ -1,4 +1,7 @@
 /* ml-ingest: tabular data in, NDJSON records out. */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +13,92 @@
 
 enum {
 	OPT_FORMAT = ML_OPT_PROGRAM, OPT_NO_HEADER, OPT_MEMBER, OPT_NULL, OPT_STRING,
-	OPT_SCHEMA, OPT_FIELDS, OPT_RENAME, OPT_ADD_SOURCE, OPT_REJECT,
+	OPT_SCHEMA, OPT_FIELDS, OPT_RENAME, OPT_ADD_SOURCE, OPT_REJECT, OPT_MAX_BYTES,
 };
+
+/* Parses --max-bytes SIZE: a positive integer with an optional K, M, G or T
+ * (powers of 1024).  No size parser exists in common/ yet; when a second
+ * program needs one, it belongs there. */
+static uint64_t parse_size(const char *opt, const char *arg)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	uint64_t v, scale = 1;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*end && end[1] == '\0') {
+		const char *u = strchr(units, end[0] & ~0x20);
+		if (u && *u)
+			scale = (uint64_t)1 << (10 * (u - units + 1));
+		end += u && *u;
+	}
+	if (arg[0] < '0' || arg[0] > '9' || *end || errno || v == 0 || v > UINT64_MAX / scale)
+		ml_usage_error("%s: '%s' is not a size (a positive number of bytes, with an "
+			       "optional K, M, G or T)", opt, arg);
+	return v * scale;
+}
+
+/* Member names come from archives, and names in UTF-8 (zip's flag 11, tar's
+ * pax headers) reach us only in a UTF-8 locale: libarchive converts them to
+ * the locale's charset, and in "C" the conversion fails.  Only LC_CTYPE is
+ * set: numbers keep the "C" format.  C.UTF-8 first (the same everywhere),
+ * else the user's locale when it is UTF-8, else "C" stays (a UTF-8 name is
+ * then an error naming its member). */
+static void use_utf8_names(void)
+{
+	if (setlocale(LC_CTYPE, "C.UTF-8") || setlocale(LC_CTYPE, "C.utf8"))
+		return;
+	if (setlocale(LC_CTYPE, "") && strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+		return;
+	setlocale(LC_CTYPE, "C");
+}
+
+/* The length of the UTF-8 character at s[0..n) that is fit to print (not a
+ * C1 control), or 0. */
+static size_t printable_utf8(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : 4;
+
+	if (s[0] < 0xC2 || n < len || ml_utf8_valid_prefix((const char *)s, len) != len)
+		return 0;
+	return s[0] == 0xC2 && s[1] < 0xA0 ? 0 : len;
+}
+
+/* Rewrites a message so that it is one line that cannot drive a terminal:
+ * control characters, DEL and bytes that are not UTF-8 (as in file and
+ * member names) become C escapes, \n, \t, \x1b.  A backslash stays as it is,
+ * so a name without such bytes reads as given. */
+static void escape_message(char *msg, size_t cap)
+{
+	char out[sizeof ((struct ml_err *)0)->msg];
+	const unsigned char *s = (const unsigned char *)msg;
+	size_t n = strlen(msg), o = 0, k;
+
+	for (size_t i = 0; i < n && o + 5 < sizeof out; i += k) {
+		k = s[i] < 0x80 ? 1 : printable_utf8(s + i, n - i);
+		if (s[i] >= 0x20 && s[i] != 0x7F && k) {
+			memcpy(out + o, s + i, k);
+			o += k;
+		} else if (s[i] >= '\a' && s[i] <= '\r') {
+			out[o++] = '\\';
+			out[o++] = "abtnvfr"[s[i] - '\a'];
+			k = 1;
+		} else {
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", s[i]);
+			k = 1;
+		}
+	}
+	out[o] = '\0';
+	snprintf(msg, cap, "%s", out);
+}
+
+/* Reports err (as ml_cli_report) with names made safe to print. */
+static int report(struct ml_cli *cli, struct ml_err *err)
+{
+	escape_message(err->msg, sizeof err->msg);
+	return ml_cli_report(cli, err);
+}
 
 static void push(struct strlist *l, const char *s, size_t n)
 {
@@ -181,6 +268,11 @@ static void log_params(struct ml_run *run, const struct ingest *g, const char *s
 		ml_run_param(run, "add_source", g->add_source);
 	if (schema)
 		ml_run_param(run, "schema", schema);
+	if (g->max_bytes) {
+		char size[24];
+		snprintf(size, sizeof size, "%llu", (unsigned long long)g->max_bytes);
+		ml_run_param_json(run, "max_bytes", size);
+	}
 	ml_buf_free(&b);
 }
 
@@ -200,6 +292,7 @@ int main(int argc, char **argv)
 		{"rename", required_argument, NULL, OPT_RENAME},
 		{"add-source", required_argument, NULL, OPT_ADD_SOURCE},
 		{"reject", required_argument, NULL, OPT_REJECT},
+		{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
 		{NULL, 0, NULL, 0},
 	};
 	static const char *const default_nulls[] = {"NA", "N/A", "null", "NULL"};
@@ -210,6 +303,7 @@ int main(int argc, char **argv)
 	int opt, nulls_given = 0, status = ML_EXIT_OK;
 
 	memset(&g, 0, sizeof g);
+	use_utf8_names();
 	ml_cli_init(&cli, "ml-ingest", ingest_usage, argc, argv);
 	g.cli = &cli;
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "o:d:", longopts, NULL)) != -1) {
@@ -245,6 +339,10 @@ int main(int argc, char **argv)
 			g.add_source = optarg;
 			break;
 		case OPT_REJECT: reject = optarg; break;
+		case OPT_MAX_BYTES:
+			g.max_bytes = parse_size("--max-bytes", optarg);
+			g.max_bytes_text = optarg;
+			break;
 		}
 	}
 	if (!nulls_given)
@@ -259,24 +357,25 @@ int main(int argc, char **argv)
 
 	ml_cli_start_run(&cli);
 	if (schema && schema_load(&g, schema, &err) < 0) {
-		status = ml_cli_report(&cli, &err);
+		status = report(&cli, &err);
 		goto out;
 	}
 	if (!(g.out = ml_cli_out_open(&cli, output, &err)) ||
 	    (reject && !(g.reject = ml_cli_out_open(&cli, reject, &err)))) {
-		status = ml_cli_report(&cli, &err);
+		status = report(&cli, &err);
 		goto out;
 	}
 	int nfiles = argc - optind, failed = 0;
 	for (int i = 0; i < (nfiles ? nfiles : 1); i++) {
 		int rc = ingest_file(&g, nfiles ? argv[optind + i] : "-", cli.run, &err);
 		if (rc < 0) {
-			status = ml_cli_report(&cli, &err);
+			status = report(&cli, &err);
 			goto out;
 		}
 		/* a file that cannot be read is named, and the others are still
 		 * read: one run names every bad input */
 		if (rc > 0) {
+			escape_message(err.msg, sizeof err.msg);
 			ml_warn("%s", err.msg);
 			failed = 1;
 		}
@@ -290,7 +389,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((g.reject && ml_out_commit(g.reject, &err) < 0) || ml_out_commit(g.out, &err) < 0) {
-		status = ml_cli_report(&cli, &err);
+		status = report(&cli, &err);
 		goto out;
 	}
 	ml_run_output(cli.run, ml_out_path(g.out), ml_out_bytes(g.out),

@@ -40,6 +40,55 @@ static size_t name_slot(const struct name_set *t, const char *name)
 	return h;
 }
 
+/* --rename and --add-source must not give two fields one name: a JSON
+ * reader would keep one of them.  The keys go through a hash set: a scan
+ * of the earlier keys for each would be quadratic in the columns (found
+ * by fuzz_archive: a header of 50,000 columns took 30 seconds here). */
+static int keys_unique(struct ingest *g, const struct plan *p, uint64_t line, struct ml_err *err)
+{
+	struct ml_buf src = {0};
+	size_t mask, *slot;
+
+	if (g->add_source && (ml_json_quote(&src, g->add_source, strlen(g->add_source)) < 0 ||
+			      ml_buf_addc(&src, ':') < 0)) {
+		ml_buf_free(&src);
+		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	}
+	for (mask = 15; mask < 2 * p->nout; mask = mask * 2 + 1)
+		;
+	slot = calloc(mask + 1, sizeof *slot);	/* index + 1 into p->keys; 0 empty */
+	if (!slot) {
+		ml_buf_free(&src);
+		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
+	}
+	int rc = 0;
+	for (size_t k = 0; k < p->nout && rc == 0; k++) {
+		const struct ml_buf *a = &p->keys[k];
+		if (src.len && a->len == src.len && memcmp(a->data, src.data, a->len) == 0) {
+			rc = ml_err_set(err, ML_ERR_DATA, "%s:%llu: --add-source %s: the records have "
+					"a field '%s' already", g->place, (unsigned long long)line,
+					g->add_source, g->add_source);
+			break;
+		}
+		size_t h = (size_t)XXH3_64bits(a->data, a->len) & mask;
+		for (; slot[h]; h = (h + 1) & mask) {
+			size_t j = slot[h] - 1;
+			const struct ml_buf *b = &p->keys[j];
+			if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) {
+				const char *x = p->names[p->out_col[j]], *y = p->names[p->out_col[k]];
+				rc = ml_err_set(err, ML_ERR_DATA, "%s:%llu: columns '%s' and '%s' would both "
+						"be named %.*s (check --rename)", g->place,
+						(unsigned long long)line, x, y, (int)a->len - 1, a->data);
+				break;
+			}
+		}
+		slot[h] = k + 1;
+	}
+	free(slot);
+	ml_buf_free(&src);
+	return rc;
+}
+
 int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *lens, size_t n,
 	       uint64_t line, struct ml_err *err)
 {
@@ -137,35 +186,7 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
 		p->keys_len += p->keys[k].len;
 	}
-	/* --rename and --add-source must not give two fields one name: a JSON
-	 * reader would keep one of them */
-	struct ml_buf src = {0};
-	if (g->add_source && (ml_json_quote(&src, g->add_source, strlen(g->add_source)) < 0 ||
-			      ml_buf_addc(&src, ':') < 0)) {
-		ml_buf_free(&src);
-		return ml_err_sys(err, ENOMEM, "%s: header", g->place);
-	}
-	for (size_t k = 0; k < p->nout; k++) {
-		const struct ml_buf *a = &p->keys[k];
-		if (src.len && a->len == src.len && memcmp(a->data, src.data, a->len) == 0) {
-			ml_buf_free(&src);
-			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: --add-source %s: the records have "
-					  "a field '%s' already", g->place, (unsigned long long)line,
-					  g->add_source, g->add_source);
-		}
-		for (size_t j = 0; j < k; j++) {
-			const struct ml_buf *b = &p->keys[j];
-			if (a->len == b->len && memcmp(a->data, b->data, a->len) == 0) {
-				ml_buf_free(&src);
-				const char *x = p->names[p->out_col[j]], *y = p->names[p->out_col[k]];
-				return ml_err_set(err, ML_ERR_DATA, "%s:%llu: columns '%s' and '%s' would both "
-						  "be named %.*s (check --rename)", g->place,
-						  (unsigned long long)line, x, y, (int)a->len - 1, a->data);
-			}
-		}
-	}
-	ml_buf_free(&src);
-	return 0;
+	return keys_unique(g, p, line, err);
 }
 
 void plan_free(struct plan *p)
@@ -243,6 +264,8 @@ int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_n
 		memcpy(b->data + b->len, key->data, key->len);
 		b->len += key->len;
 		const char *why = type_value(b, s, n, is_null, r->plan.types[i], &g->nulls);
+		if (why == type_no_memory)
+			return -1;
 		if (why && !r->bad)
 			set_bad(r, i, why);
 		return 0;
@@ -251,6 +274,8 @@ int row_field(struct ingest *g, struct row *r, const char *s, size_t n, int is_n
 		return -1;
 	r->off[i] = r->vals.len;
 	const char *why = type_value(&r->vals, s, n, is_null, r->plan.types[i], &g->nulls);
+	if (why == type_no_memory)
+		return -1;
 	r->len[i] = r->vals.len - r->off[i];
 	if (why && !r->bad)
 		set_bad(r, i, why);
@@ -342,6 +367,8 @@ int row_plain_line(struct ingest *g, struct row *r, const char *line, size_t len
 				b->len = (size_t)(o - b->data);
 				const char *why = type_value(b, (const char *)q, n, n == 0,
 							     p->types[i], &g->nulls);
+				if (why == type_no_memory)
+					return -1;
 				if (why && !r->bad)
 					set_bad(r, i, why);
 			}
@@ -354,37 +381,40 @@ int row_plain_line(struct ingest *g, struct row *r, const char *line, size_t len
 	return 1;
 }
 
-static int write_row(struct ingest *g, struct row *r, struct ml_err *err)
+/* Writes the row's record; line is where it starts, for a message. */
+static int write_row(struct ingest *g, struct row *r, uint64_t line, struct ml_err *err)
 {
 	struct ml_buf *b = &r->line;
 	const struct plan *p = &r->plan;
+	int nomem = 0;		/* any append failed: the record would lack bytes */
 
 	if (r->direct) {
 		if (p->ncols == 0) {
 			ml_buf_reset(b);
-			ml_buf_addc(b, '{');
+			nomem |= ml_buf_addc(b, '{');
 		}
 		goto tail;
 	}
 	ml_buf_reset(b);
-	ml_buf_addc(b, '{');
+	nomem |= ml_buf_addc(b, '{');
 	for (size_t k = 0; k < p->nout; k++) {
 		size_t i = p->out_col[k];
 		if (k)
-			ml_buf_addc(b, ',');
-		ml_buf_add(b, p->keys[k].data, p->keys[k].len);
-		ml_buf_add(b, r->vals.data + r->off[i], r->len[i]);
+			nomem |= ml_buf_addc(b, ',');
+		nomem |= ml_buf_add(b, p->keys[k].data, p->keys[k].len);
+		nomem |= ml_buf_add(b, r->vals.data + r->off[i], r->len[i]);
 	}
 tail:
 	if (g->add_source) {
 		if (p->nout)
-			ml_buf_addc(b, ',');
-		ml_json_quote(b, g->add_source, strlen(g->add_source));
-		ml_buf_addc(b, ':');
-		ml_buf_add(b, g->source_json.data, g->source_json.len);
+			nomem |= ml_buf_addc(b, ',');
+		nomem |= ml_json_quote(b, g->add_source, strlen(g->add_source));
+		nomem |= ml_buf_addc(b, ':');
+		nomem |= ml_buf_add(b, g->source_json.data, g->source_json.len);
 	}
-	if (ml_buf_addc(b, '}') < 0)
-		return ml_err_sys(err, ENOMEM, "%s", g->place);
+	if ((nomem | ml_buf_addc(b, '}')) < 0)
+		return ml_err_sys(err, ENOMEM, "%s:%llu: cannot hold a record of %zu bytes or more",
+				  g->place, (unsigned long long)line, b->len);
 	if (ml_out_write(g->out, b->data, b->len) < 0 || ml_out_end_record(g->out) < 0)
 		return emit_write_error(g->out, err);
 	g->written++;
@@ -438,7 +468,7 @@ int row_end(struct ingest *g, struct row *r, uint64_t line, const char *raw,
 	} else if (r->bad) {
 		rc = emit_reject(g, line, r->bad, raw, rawlen, err);
 	} else {
-		rc = write_row(g, r, err);
+		rc = write_row(g, r, line, err);
 	}
 	row_discard(r);
 	return rc;

@@ -106,9 +106,21 @@ static ssize_t member_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 	return r;
 }
 
+/* Counts n more bytes handed to a format reader against --max-bytes; 0, or
+ * -1 with err once the input has given more. */
+static int count_bytes(struct ingest *g, size_t n, struct ml_err *err)
+{
+	g->bytes_in += n;
+	if (g->max_bytes && g->bytes_in > g->max_bytes)
+		return ml_err_set(err, ML_ERR_DATA, "%s: more than %s bytes after decompression "
+				  "(--max-bytes)", g->file, g->max_bytes_text);
+	return 0;
+}
+
 ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 {
 	struct stream *s = ctx;
+	ssize_t r;
 
 	if (s->peek_pos < s->peek_len) {
 		size_t k = s->peek_len - s->peek_pos;
@@ -116,9 +128,20 @@ ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 			k = n;
 		memcpy(buf, s->peek + s->peek_pos, k);
 		s->peek_pos += k;
-		return (ssize_t)k;
+		r = (ssize_t)k;
+	} else {
+		r = s->read(s->ctx, buf, n, err);
 	}
-	return s->read(s->ctx, buf, n, err);
+	if (r > 0 && s->counted && count_bytes(s->counted, (size_t)r, err) < 0)
+		return -1;
+	return r;
+}
+
+/* Passes over n bytes of the look-ahead, counting them as read. */
+static int stream_skip(struct stream *s, size_t n, struct ml_err *err)
+{
+	s->peek_pos += n;
+	return s->counted ? count_bytes(s->counted, n, err) : 0;
 }
 
 int stream_peek(struct stream *s, struct ml_err *err)
@@ -181,6 +204,26 @@ static int is_packed(const unsigned char *h, size_t n)
 	return compression(h, n) || is_archive(h, n);
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Whether a file's name says it is an archive, which may be empty. */
+static int named_archive(const char *name)
+{
+	static const char *const suffixes[] = {
+		".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tzst", ".zip",
+		".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst", ".tar.zstd",
+	};
+
+	for (size_t i = 0; name && i < sizeof suffixes / sizeof suffixes[0]; i++)
+		if (ends_with(name, suffixes[i]))
+			return 1;
+	return 0;
+}
+
 /* What a file's name says it is packed with ("gzip", "zip", ...), or NULL. */
 static const char *packed_by_name(const char *name)
 {
@@ -222,7 +265,19 @@ static int member_wanted(const struct ingest *g, const char *name)
 	return 0;
 }
 
-static int read_packed(struct ingest *g, struct file_src *f, int nested, struct ml_err *err);
+static int read_packed(struct ingest *g, struct file_src *f, int nested, int archives,
+		       struct ml_err *err);
+
+/* Whether n > 0 bytes are all NUL: a disk image, a zeroed file, a gzip of
+ * /dev/zero.  No text format starts so, and reading it as text would hold
+ * one "line" of all of it. */
+static int only_nul(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return n > 0;
+}
 
 /* Reads one stream in its format.  depth: 0 for a file or an archive
  * member, 1 for the decompressed text of a compressed file or member. */
@@ -245,7 +300,9 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, int
 			f->up = stream_read;
 			f->up_ctx = s;
 			f->outer = s->ctx;
-			int rc = read_packed(g, f, 1, err);
+			/* what counts is the text it holds, not these bytes */
+			s->counted = NULL;
+			int rc = read_packed(g, f, 1, 0, err);
 			free(f);
 			return rc;
 		}
@@ -259,8 +316,12 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, int
 				  "data again; unpack it first", g->place);
 	}
 	/* a UTF-8 byte order mark is no part of the data, in any format */
-	if (s->peek_len - s->peek_pos >= 3 && memcmp(s->peek + s->peek_pos, "\xEF\xBB\xBF", 3) == 0)
-		s->peek_pos += 3;
+	if (s->peek_len - s->peek_pos >= 3 && memcmp(s->peek + s->peek_pos, "\xEF\xBB\xBF", 3) == 0 &&
+	    stream_skip(s, 3, err) < 0)
+		return -1;
+	if (only_nul(s->peek + s->peek_pos, s->peek_len - s->peek_pos))
+		return ml_err_set(err, ML_ERR_DATA, "%s:1: binary data, not text: the first %zu bytes "
+				  "are all NUL", g->place, s->peek_len - s->peek_pos);
 	if (fmt == FMT_AUTO && delimiter)
 		fmt = FMT_CSV;
 	if (fmt == FMT_AUTO) {
@@ -285,20 +346,33 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, int
 	return read_delimited(g, s, delimiter ? delimiter : ',', err);
 }
 
+/* A member whose name libarchive cannot give (not UTF-8, or no UTF-8
+ * locale): an error, as skipping it would lose its rows unseen. */
+static int unnamed_member(struct ingest *g, struct archive *a, uint64_t number, struct ml_err *err)
+{
+	const char *why = archive_error_string(a);
+
+	return ml_err_set(err, ML_ERR_DATA, "%s: member %llu: its name cannot be read%s%s", g->file,
+			  (unsigned long long)number, why ? ": " : "", why ? why : "");
+}
+
 /* A compressed file or an archive (nested: the compressed member of an
- * archive, which is g->member and stays so). */
-static int read_packed(struct ingest *g, struct file_src *f, int nested, struct ml_err *err)
+ * archive, which is g->member and stays so; archives: tar and zip are
+ * tried, else the data is only decompressed). */
+static int read_packed(struct ingest *g, struct file_src *f, int nested, int archives,
+		       struct ml_err *err)
 {
 	struct archive_entry *e;
 	char what[sizeof g->place];
 	const char *outer_member = g->member, *last = NULL;
 	char *last_copy = NULL;
+	uint64_t entries = 0;
 	int rc = 0, r;
 
 	if (!(f->a = archive_read_new()))
 		return ml_err_sys(err, ENOMEM, "%s", g->place);
 	archive_read_support_filter_all(f->a);
-	if (!nested) {
+	if (archives) {
 		archive_read_support_format_tar(f->a);
 		archive_read_support_format_zip(f->a);
 	}
@@ -315,9 +389,16 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, struct 
 	while ((r = archive_read_next_header(f->a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		int raw = archive_format(f->a) == ARCHIVE_FORMAT_RAW;
 		const char *name = archive_entry_pathname(e);
-		if (!raw && (archive_entry_filetype(e) != AE_IFREG || !name || !member_wanted(g, name)))
+		entries++;
+		if (!raw && archive_entry_filetype(e) != AE_IFREG)
 			continue;
-		struct stream s = {.read = member_read, .ctx = f};
+		if (!raw && !name) {
+			rc = unnamed_member(g, f->a, entries, err);
+			goto out;
+		}
+		if (!raw && !member_wanted(g, name))
+			continue;
+		struct stream s = {.read = member_read, .ctx = f, .counted = g};
 		if (nested) {
 			s.name = outer_member;
 		} else if (raw) {
@@ -348,6 +429,12 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, struct 
 		else
 			rc = ml_err_set(err, ML_ERR_DATA, "%s: broken archive or compressed data: %s",
 					nested ? g->place : g->file, why);
+	} else if (!nested && !entries && !named_archive(strcmp(g->path, "-") == 0 ? NULL : g->path)) {
+		/* tar reads zero blocks as its end: a gzip of /dev/zero would be an
+		 * empty archive, and a file of data would give nothing, unseen */
+		rc = ml_err_set(err, ML_ERR_DATA, "%s:1: no data: an archive with no member, or zero "
+				"bytes (an empty archive is read as one when its name says so: .tar, .tgz, "
+				".zip, ...)", g->file);
 	}
 out:
 	free(last_copy);
@@ -376,6 +463,7 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 	g->path = ml_in_path(in);
 	g->file = ml_in_name(in);
 	g->member = NULL;
+	g->bytes_in = 0;
 	emit_set_place(g);
 	while (f->head_len < HEAD_SIZE) {
 		ssize_t r = ml_in_read(in, f->head + f->head_len, HEAD_SIZE - f->head_len, err);
@@ -388,12 +476,15 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 			break;
 		f->head_len += (size_t)r;
 	}
+	const char *name = strcmp(path, "-") == 0 ? NULL : path;
 	if (is_packed((const unsigned char *)f->head, f->head_len)) {
-		rc = read_packed(g, f, 0, err);
-	} else if ((rc = check_name(strcmp(path, "-") == 0 ? NULL : path, g->file, f->head,
-				    f->head_len, err)) == 0) {
-		struct stream s = {.read = raw_read, .ctx = f,
-				   .name = strcmp(path, "-") == 0 ? NULL : path};
+		/* a name such as data.csv.gz says compressed text: libarchive is
+		 * not asked whether the text looks like a tar (zero blocks do) */
+		int text = name && detect_by_name(name) != FMT_AUTO;
+		rc = read_packed(g, f, 0, is_archive((const unsigned char *)f->head, f->head_len) || !text,
+				 err);
+	} else if ((rc = check_name(name, g->file, f->head, f->head_len, err)) == 0) {
+		struct stream s = {.read = raw_read, .ctx = f, .name = name, .counted = g};
 		rc = read_stream(g, &s, s.name, 0, err);
 	}
 	/* hash the whole file, even bytes a format did not need (a zip's index) */

@@ -5,10 +5,12 @@
 
 #include "ingest.h"
 
-/* Decodes the escapes of one field into out. */
-static void unescape_tsv(struct ml_buf *out, const char *s, size_t n)
+/* Decodes the escapes of one field into out; 0, or -1 when memory is out. */
+static int unescape_tsv(struct ml_buf *out, const char *s, size_t n)
 {
 	ml_buf_reset(out);
+	if (ml_buf_reserve(out, n) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '\\' && i + 1 < n) {
@@ -19,8 +21,16 @@ static void unescape_tsv(struct ml_buf *out, const char *s, size_t n)
 			case '\\': c = '\\'; i++; break;
 			}
 		}
-		ml_buf_addc(out, c);
+		out->data[out->len++] = c;
 	}
+	return 0;
+}
+
+/* Memory ran out in a row: an error with its place, never a row cut short. */
+static int row_too_big(struct ingest *g, uint64_t line, size_t len, struct ml_err *err)
+{
+	return ml_err_sys(err, ENOMEM, "%s:%llu: cannot hold a row of %zu bytes", g->place,
+			  (unsigned long long)line, len);
 }
 
 int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err)
@@ -32,6 +42,8 @@ int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err)
 	size_t len;
 	int got, rc = 0;
 
+	if (lines)	/* a line too long for memory is named by its place */
+		ml_lines_set_name(lines, g->place);
 	if (!lines)
 		return ml_err_sys(err, ENOMEM, "%s", g->place);
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
@@ -45,12 +57,15 @@ int read_tsv(struct ingest *g, struct stream *s, struct ml_err *err)
 			const char *v = p;
 			size_t n = (size_t)(fe - p);
 			if (memchr(p, '\\', n)) {
-				unescape_tsv(&field, p, n);
+				if (unescape_tsv(&field, p, n) < 0) {
+					rc = row_too_big(g, number, len, err);
+					goto out;
+				}
 				v = field.data;
 				n = field.len;
 			}
 			if (row_field(g, &row, v ? v : "", n, 0) < 0) {
-				rc = ml_err_sys(err, ENOMEM, "%s", g->place);
+				rc = row_too_big(g, number, len, err);
 				goto out;
 			}
 			if (!tab)

@@ -8,6 +8,8 @@
 #include "ingest.h"
 #include "ml_json.h"
 
+const char type_no_memory[] = "out of memory";
+
 static int is_true_word(const char *s, size_t n)
 {
 	return n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "True", 4) == 0 ||
@@ -69,7 +71,7 @@ static const char *quote_string(struct ml_buf *out, const char *s, size_t n)
 		i++;
 	if (i == n) {
 		if (ml_buf_reserve(out, n + 2) < 0)
-			return "out of memory";
+			return type_no_memory;
 		char *q = out->data + out->len;
 		q[0] = '"';
 		memcpy(q + 1, s, n);
@@ -80,7 +82,7 @@ static const char *quote_string(struct ml_buf *out, const char *s, size_t n)
 	if (ml_utf8_valid_prefix(s, n) != n)
 		return "invalid UTF-8";
 	if (ml_json_quote(out, s, n) < 0)
-		return "out of memory";
+		return type_no_memory;
 	return NULL;
 }
 
@@ -88,7 +90,7 @@ const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
 		       enum vtype t, const struct null_tokens *nulls)
 {
 	if (is_null || n == 0 || (nulls->n && is_null_token(s, n, nulls)))
-		return ml_buf_add(out, "null", 4) < 0 ? "out of memory" : NULL;
+		return ml_buf_add(out, "null", 4) < 0 ? type_no_memory : NULL;
 	switch (t) {
 	case VT_STRING:
 		return quote_string(out, s, n);
@@ -102,9 +104,9 @@ const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
 		break;
 	case VT_BOOLEAN:
 		if (is_true_word(s, n) || (n == 1 && s[0] == '1'))
-			return ml_buf_add(out, "true", 4) < 0 ? "out of memory" : NULL;
+			return ml_buf_add(out, "true", 4) < 0 ? type_no_memory : NULL;
 		if (is_false_word(s, n) || (n == 1 && s[0] == '0'))
-			return ml_buf_add(out, "false", 5) < 0 ? "out of memory" : NULL;
+			return ml_buf_add(out, "false", 5) < 0 ? type_no_memory : NULL;
 		return "not a boolean (as the schema requires)";
 	case VT_AUTO: {
 		unsigned char c = (unsigned char)s[0];
@@ -113,16 +115,16 @@ const char *type_value(struct ml_buf *out, const char *s, size_t n, int is_null,
 				break;
 		} else if (c == 't' || c == 'T') {
 			if (is_true_word(s, n))
-				return ml_buf_add(out, "true", 4) < 0 ? "out of memory" : NULL;
+				return ml_buf_add(out, "true", 4) < 0 ? type_no_memory : NULL;
 		} else if (c == 'f' || c == 'F') {
 			if (is_false_word(s, n))
-				return ml_buf_add(out, "false", 5) < 0 ? "out of memory" : NULL;
+				return ml_buf_add(out, "false", 5) < 0 ? type_no_memory : NULL;
 		}
 		return quote_string(out, s, n);
 	}
 	}
 	/* a number, copied exactly as written */
-	return ml_buf_add(out, s, n) < 0 ? "out of memory" : NULL;
+	return ml_buf_add(out, s, n) < 0 ? type_no_memory : NULL;
 }
 
 enum vtype forced_type(const struct ingest *g, const char *name, size_t n)

@@ -79,6 +79,8 @@ complete -c ml-ingest -s d -l delimiter -x -d 'Field delimiter of delimited text
     -a ',\tcomma \;\tsemicolon \|\t"vertical bar" \\\\t\ttab tab\ttab'
 complete -c ml-ingest -l no-header -d 'The first row is data; columns are named c1..cN'
 complete -c ml-ingest -l member -x -d 'Read only archive members matching GLOB (repeatable)' -a '(__ml_ingest_members)'
+complete -c ml-ingest -l max-bytes -x -d 'Stop when one input gives more than SIZE bytes after decompression' \
+    -a '100M\t"100 MiB" 1G\t"1 GiB" 10G\t"10 GiB"'
 complete -c ml-ingest -l null -x -d 'Comma-separated tokens read as null' -a 'NA,N/A,null,NULL'
 complete -c ml-ingest -l string -x -d 'Keep these comma-separated fields as strings' -a '(__ml_ingest_field_list)'
 complete -c ml-ingest -l schema -x -k -d 'Force field types from an mlpipe schema' \

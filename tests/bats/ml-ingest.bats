@@ -63,7 +63,7 @@ members_expected() {
 @test "--help documents every option and the typing rules" {
 	ingest --help
 	assert_clean_success
-	for opt in --format -d --delimiter --no-header --member --null --string --schema \
+	for opt in --format -d --delimiter --no-header --member --max-bytes --null --string --schema \
 		--fields --rename --add-source -o --output --reject -v --verbose --run-log \
 		--no-run-log -h --help --version; do
 		assert_output --partial -- " $opt"
@@ -114,6 +114,19 @@ members_expected() {
 	assert_equal "${stderr_lines[0]}" "ml-ingest: --delimiter goes with delimited text (csv, tsv)"
 	ingest -d ';' --format tsv
 	assert_usage_error ml-ingest
+}
+
+@test "--max-bytes takes a positive size with K, M, G or T; anything else is a usage error" {
+	printf 'a\n1\n' >in.csv
+	for size in 4 1K 2m 3G 1T; do
+		ingest --max-bytes "$size" in.csv
+		assert_clean_success
+	done
+	for size in abc -1 0 1.5K 1KB 1P '' 99999999999999999999 16777216T; do
+		ingest --max-bytes "$size" in.csv
+		assert_usage_error ml-ingest
+		assert_equal "${stderr_lines[0]}" "ml-ingest: --max-bytes: '$size' is not a size (a positive number of bytes, with an optional K, M, G or T)"
+	done
 }
 
 @test "--rename without OLD=NEW is a usage error" {
@@ -831,6 +844,154 @@ EOF
 	assert_output '["a.tgz","x.csv",3,"row has 1 field, the header has 2","3"]'
 	ingest a.tgz
 	assert_trouble "a.tgz(x.csv):3: row has 1 field, the header has 2"
+}
+
+@test "a compressed file's name gives its format under the compression suffix" {
+	printf '{"a":1}\n' | gzip >json-lines.csv.gz
+	ingest json-lines.csv.gz
+	assert_trouble "json-lines.csv.gz:1: malformed CSV: a quote inside an unquoted field, or text after a closing quote"
+	printf 'a;b\n1;2\n' | gzip >semi.ndjson.gz
+	ingest semi.ndjson.gz
+	assert_trouble_starts "semi.ndjson.gz:1: malformed JSON"
+}
+
+@test "a gzip of zeros is an error at line 1, not an empty archive" {
+	head -c 1048576 /dev/zero | gzip >zeros.csv.gz
+	cp zeros.csv.gz zeros.gz
+	ingest zeros.csv.gz
+	assert_trouble "zeros.csv.gz:1: binary data, not text: the first 4096 bytes are all NUL"
+	ingest zeros.gz
+	assert_trouble "zeros.gz:1: no data: an archive with no member, or zero bytes (an empty archive is read as one when its name says so: .tar, .tgz, .zip, ...)"
+	run --separate-stderr sh -c 'ml-ingest <zeros.gz'
+	assert_trouble_starts "<stdin>:1: no data: an archive with no member"
+	printf '\0\0\0' >nul.csv
+	ingest nul.csv
+	assert_trouble "nul.csv:1: binary data, not text: the first 3 bytes are all NUL"
+}
+
+@test "an empty archive named as an archive gives no records and exits 0" {
+	mkdir m
+	tar -C m -czf empty.tar.gz .
+	tar -czf none.tgz --files-from /dev/null
+	ingest empty.tar.gz none.tgz
+	assert_clean_success
+	assert_output ""
+}
+
+@test "a member name with control characters is escaped in messages and exact in JSON" {
+	/usr/bin/python3 -c "
+import zipfile
+with zipfile.ZipFile('esc.zip', 'w') as z:
+    z.writestr('e\x1b[31m\n\r\x07\x7f\x9b.csv', 'id,x\n8\n')"
+	ingest esc.zip
+	assert_equal "$status" 2
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_equal "$stderr" 'ml-ingest: esc.zip(e\x1b[31m\n\r\a\x7f\xc2\x9b.csv):2: row has 1 field, the header has 2'
+	ingest --reject rej.ndjson esc.zip
+	assert_clean_success
+	run jq -ac .member rej.ndjson
+	assert_output '"e\u001b[31m\n\r\u0007\u007f\u009b.csv"'
+}
+
+@test "a file name with control characters is escaped in messages" {
+	printf 'a,b\n1\n' >"$(printf 'in\tx\033.csv')"
+	ingest "$(printf 'in\tx\033.csv')"
+	assert_trouble 'in\tx\x1b.csv:2: row has 1 field, the header has 2'
+	printf 'a,b\n1\n' >"$(printf 'caf\351\\n.csv')"
+	ingest "$(printf 'caf\351\\n.csv')"
+	assert_trouble 'caf\xe9\n.csv:2: row has 1 field, the header has 2'
+}
+
+@test "a zip member with a UTF-8 name is read under that name, whatever the locale" {
+	/usr/bin/python3 -c "
+import zipfile
+with zipfile.ZipFile('u8.zip', 'w') as z:
+    z.writestr('caf\u00e9.csv', 'id\n7\n')"
+	for locale in C POSIX C.UTF-8; do
+		run --separate-stderr env LC_ALL=$locale ml-ingest --add-source src u8.zip
+		assert_clean_success
+		assert_output '{"id":7,"src":"u8.zip(café.csv)"}'
+	done
+	ingest --member 'caf?.csv' u8.zip
+	assert_output '{"id":7}'
+}
+
+@test "a zip member whose name cannot be read is an error naming it by number, never skipped" {
+	/usr/bin/python3 -c "
+import zipfile
+with zipfile.ZipFile('bad.zip', 'w') as z:
+    z.writestr('ok.csv', 'id\n1\n')
+    z.writestr('bad\u00e9.csv', 'id\n2\n')
+d = open('bad.zip', 'rb').read().replace(b'bad\xc3\xa9', b'bad\xff\xfe')
+open('bad.zip', 'wb').write(d)"
+	ingest bad.zip
+	assert_trouble_starts "bad.zip: member 2: its name cannot be read"
+	assert_output '{"id":1}'
+}
+
+# --- bounds ---------------------------------------------------------------
+
+# gz_rows MB: about MB MiB of "0,1" rows under a header, gzipped: 16 MiB
+# made once and its gzip member repeated (gzip reads them as one stream).
+gz_rows() {
+	printf 'a,b\n' | gzip
+	yes 0,1 | head -c 16777216 | gzip -9 >.rows.gz
+	for _ in $(seq $(($1 / 16))); do cat .rows.gz; done
+	rm -f .rows.gz
+}
+
+@test "--max-bytes stops a 1 GB gzip bomb quickly, writing no output file" {
+	gz_rows 1024 >bomb.csv.gz
+	[ "$(stat -c %s bomb.csv.gz)" -lt 4000000 ]
+	run --separate-stderr timeout 60 ml-ingest --max-bytes 10M -o out.ndjson bomb.csv.gz
+	assert_trouble "bomb.csv.gz: more than 10M bytes after decompression (--max-bytes)"
+	assert_equal "$(ls -A | grep -c ndjson)" 0
+}
+
+@test "--max-bytes: an input of exactly SIZE bytes passes, one byte more stops" {
+	awk 'BEGIN { printf "a,b\n"; for (i = 0; i < 255; i++) printf "1,2\n"; printf "12\n" }' >in.csv
+	assert_equal "$(stat -c %s in.csv)" 1027
+	head -c 1024 in.csv >k.csv
+	ingest --max-bytes 1K k.csv
+	assert_clean_success
+	assert_equal "${#lines[@]}" 255
+	head -c 1025 in.csv >k1.csv
+	ingest --max-bytes 1K -o out.ndjson k1.csv
+	assert_trouble "k1.csv: more than 1K bytes after decompression (--max-bytes)"
+	assert [ ! -e out.ndjson ]
+	gzip -k k.csv k1.csv
+	ingest --max-bytes 1K k.csv.gz
+	assert_clean_success
+	ingest --max-bytes 1K k1.csv.gz
+	assert_trouble "k1.csv.gz: more than 1K bytes after decompression (--max-bytes)"
+}
+
+@test "--max-bytes counts the members of an archive together, and each input apart" {
+	mkdir m
+	awk 'BEGIN { print "a"; for (i = 0; i < 300; i++) print i % 10 }' >m/one.csv
+	cp m/one.csv m/two.csv
+	tar -C m -czf a.tgz one.csv two.csv
+	ingest --max-bytes 1K --member one.csv a.tgz m/two.csv
+	assert_clean_success
+	assert_equal "${#lines[@]}" 600
+	ingest --max-bytes 1K a.tgz
+	assert_trouble "a.tgz: more than 1K bytes after decompression (--max-bytes)"
+	assert_equal "${#lines[@]}" 300
+}
+
+@test "a quoted row of many lines: memory grows with the row, rejects keep every line" {
+	awk 'BEGIN { print "a,b"; printf "1,\"x"; for (i = 0; i < 20000; i++) print "line " i; print "end\",3"; print "4,5" }' >in.csv
+	ingest --reject rej.ndjson in.csv
+	assert_clean_success
+	assert_output '{"a":4,"b":5}'
+	run jq -r '.line, .reason, (.raw | split("\n") | length)' rej.ndjson
+	assert_output - <<'EOF'
+2
+row has 3 fields, the header has 2
+20001
+EOF
+	ingest in.csv
+	assert_trouble "in.csv:2: row has 3 fields, the header has 2"
 }
 
 # --- several inputs -------------------------------------------------------
