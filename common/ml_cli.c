@@ -115,6 +115,18 @@ _Noreturn void ml_usage_error(const char *fmt, ...)
 	exit(ML_EXIT_TROUBLE);
 }
 
+const char *ml_cli_output_format(const char *arg)
+{
+	if (strcmp(arg, "ndjson") && strcmp(arg, "text"))
+		ml_usage_error("--output-format: '%s' is not ndjson or text", arg);
+	return arg;
+}
+
+int ml_cli_wants_text(const char *format, const char *output)
+{
+	return format ? !strcmp(format, "text") : !output && isatty(STDOUT_FILENO);
+}
+
 static _Noreturn void print_and_exit(const char *text)
 {
 	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF || ferror(stdout)) {

@@ -91,6 +91,13 @@ void ml_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog: message" and "Try 'prog --help'." on stderr, then exit 2. */
 _Noreturn void ml_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* -f, --output-format for a program that writes NDJSON or a text table:
+ * arg when it is "ndjson" or "text", else a usage error (exit 2). */
+const char *ml_cli_output_format(const char *arg);
+/* Whether to write text: as asked with -f, else when standard output (no
+ * output file) is a terminal. */
+int ml_cli_wants_text(const char *format, const char *output);
+
 /* Appends the comma-separated items of s (an option's list) to *v, *n;
  * exits 2 when memory is out. */
 void ml_cli_split_list(const char *s, char ***v, size_t *n);

@@ -255,11 +255,7 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'o': output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
-				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
-			format = optarg;
-			break;
+		case 'f': format = ml_cli_output_format(optarg); break;
 		case OPT_METHOD: parse_method(&o, optarg); break;
 		case OPT_THRESHOLD: parse_threshold(&o, optarg); break;
 		case OPT_COLUMNS: ml_cli_split_list(optarg, &popts.columns, &popts.ncolumns); break;
@@ -282,8 +278,7 @@ int main(int argc, char **argv)
 		ml_usage_error("give a REFERENCE and a CURRENT (%d given)", argc - optind);
 	if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
 		ml_usage_error("only one side can be standard input");
-	if (!format)
-		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
+	int as_text = ml_cli_wants_text(format, output);
 
 	ml_cli_start_run(&cli);
 	if (side_load(&ref, argv[optind], &popts, &cli, &err) < 0 ||
@@ -379,7 +374,7 @@ int main(int argc, char **argv)
 	double share = ncompared ? (double)ndrifted / (double)ncompared : 0;
 	drift = ncrit > 0 || (ncompared && share >= o.share);
 
-	if (strcmp(format, "text") == 0) {
+	if (as_text) {
 		write_text(&text, res, nres);
 		ml_buf_printf(&text, "\n%s: %zu of %zu columns drifted (share %.2f, limit %.2f)%s%.*s\n",
 			      drift ? "DRIFT" : "no drift", ndrifted, ncompared, share, o.share,

@@ -369,11 +369,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'l': e->label = optarg; break;
 		case 'o': output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
-				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
-			format = optarg;
-			break;
+		case 'f': format = ml_cli_output_format(optarg); break;
 		case OPT_PRED: e->pred = optarg; break;
 		case OPT_PROB: e->prob = optarg; break;
 		case OPT_TASK:
@@ -426,8 +422,7 @@ int main(int argc, char **argv)
 		}
 	}
 	e->bins = o.bins;
-	if (!format)
-		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
+	int as_text = ml_cli_wants_text(format, output);
 	/* a first argument that is a bundle scores the records */
 	if (optind < argc && strcmp(argv[optind], "-") && ml_bundle_is_bundle(argv[optind])) {
 		if (ml_predictor_load(&pr, argv[optind], &err) < 0) {
@@ -613,7 +608,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ml_buf_adds(&overall, "}\n");
-	if (!strcmp(format, "text")) {
+	if (as_text) {
 		struct ml_buf both = {0};
 		ml_buf_add(&both, overall.data, overall.len);
 		ml_buf_add(&both, lines.data, lines.len);

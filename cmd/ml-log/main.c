@@ -276,11 +276,7 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'o': output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
-				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
-			format = optarg;
-			break;
+		case 'f': format = ml_cli_output_format(optarg); break;
 		case OPT_TOOL: add_tool(&filter, optarg); break;
 		case OPT_SINCE:
 			filter.since_ns = time_option("--since", optarg);
@@ -323,9 +319,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		ml_usage_error("extra operand '%s'", argv[optind]);
-	if (!format)
-		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
-	q.text = !strcmp(format, "text");
+	q.text = ml_cli_wants_text(format, output);
 
 	/* a query writes no run log line: it would grow the log it reads */
 	char *path = log_path(&cli);

@@ -248,11 +248,7 @@ int main(int argc, char **argv)
 		case OPT_REQUIRE_CURRENT: p.gates.require_current = 1; used |= USE_GATES; break;
 		case 'n': p.dry_run = 1; used |= USE_DRY_RUN; break;
 		case OPT_REASON: p.reason = optarg; used |= USE_REASON; break;
-		case 'f':
-			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
-				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
-			format = optarg;
-			break;
+		case 'f': format = ml_cli_output_format(optarg); break;
 		}
 	}
 	if (optind >= argc)
@@ -263,7 +259,7 @@ int main(int argc, char **argv)
 	p.nargs = (size_t)(argc - optind - 1);
 	check_usage(c, &p, used);
 	gates_finish(&p.gates);
-	p.text = format ? !strcmp(format, "text") : isatty(STDOUT_FILENO);
+	p.text = ml_cli_wants_text(format, NULL);
 	if (!(dir = ml_registry_choose_dir(registry)))
 		ml_usage_error("out of memory");
 	p.dir = dir;
