@@ -10,9 +10,12 @@
  * on history: a summary read back from JSON replaces the same counters as
  * the one that wrote it.
  *
- * Every value is hashed once with XXH64 (seed 0); the low bits pick the
- * table slot, the high 32 bits are a tag that settles most mismatches
- * without touching the arena, and the top 14 bits pick the HyperLogLog
+ * Every value is hashed with XXH3 to find it in the table (the low bits
+ * pick the slot, the high 32 bits are a tag that settles most mismatches
+ * without touching the arena): for short values XXH3 is a few
+ * multiplications, and each value is looked up.  A value the counter takes
+ * in is hashed once more with XXH64 (seed 0), the hash of the format: it
+ * breaks ties in the heap, and its top 14 bits pick the HyperLogLog
  * register. */
 #include "ml_cat.h"
 
@@ -20,6 +23,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+/* inline: a call into the shared library cost as much as hashing a short
+ * value (the functions are the same, and so are the hashes) */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "ml_json.h"
@@ -31,7 +37,8 @@
 #define MAX_ENTRIES ((size_t)1 << 30)	/* entry indices fit a uint32_t */
 
 struct ent {
-	uint64_t hash, count, error;
+	uint64_t hash, count, error;	/* hash: XXH64, the format's */
+	uint64_t th;		/* table_hash */
 	size_t off, len;	/* value bytes in the arena */
 	uint32_t hpos;		/* place in the heap (summary only) */
 };
@@ -43,7 +50,7 @@ struct hnode {
 };
 
 struct slot {
-	uint32_t tag;		/* hash >> 32 */
+	uint32_t tag;		/* table_hash >> 32 */
 	uint32_t idx;		/* entry index + 1; 0 is an empty slot */
 };
 
@@ -113,6 +120,45 @@ static int item_cmp(const struct ml_cat_item *a, const struct ml_cat_item *b)
 
 /* ---- table, entries, arena ---- */
 
+/* Where a value goes in the table: any good hash would do, and nothing
+ * outside the table depends on it. */
+static inline uint64_t table_hash(const char *s, size_t n)
+{
+	return XXH3_64bits(s, n);
+}
+
+/* Whether a[0..n) and b[0..n) are the same bytes: values are mostly short,
+ * and memcmp's call cost more than comparing them in a few loads. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return 0;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return 0;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	/* 0 to 3 bytes: first, middle and last cover them */
+	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* The entry holding s[0..n), whose table_hash is h, or -1. */
 static long find(const struct ml_cat *c, const char *s, size_t n, uint64_t h)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
@@ -125,7 +171,7 @@ static long find(const struct ml_cat *c, const char *s, size_t n, uint64_t h)
 			return -1;
 		if (sl.tag == tag) {
 			const struct ent *e = &c->ent[sl.idx - 1];
-			if (e->len == n && (n == 0 || memcmp(c->arena.data + e->off, s, n) == 0))
+			if (e->len == n && same_bytes(val(c, e), s, n))
 				return (long)sl.idx - 1;
 		}
 	}
@@ -133,7 +179,7 @@ static long find(const struct ml_cat *c, const char *s, size_t n, uint64_t h)
 
 static void slot_put(struct ml_cat *c, size_t idx)
 {
-	uint64_t h = c->ent[idx].hash;
+	uint64_t h = c->ent[idx].th;
 	size_t i = h & c->mask;
 
 	while (c->slot[i].idx)
@@ -146,7 +192,7 @@ static void slot_put(struct ml_cat *c, size_t idx)
  * run back so that lookups never need tombstones. */
 static void slot_del(struct ml_cat *c, size_t idx)
 {
-	size_t i = c->ent[idx].hash & c->mask, j;
+	size_t i = c->ent[idx].th & c->mask, j;
 
 	while (c->slot[i].idx != idx + 1)
 		i = (i + 1) & c->mask;
@@ -154,7 +200,7 @@ static void slot_del(struct ml_cat *c, size_t idx)
 		j = (j + 1) & c->mask;
 		if (!c->slot[j].idx)
 			break;
-		size_t home = c->ent[c->slot[j].idx - 1].hash & c->mask;
+		size_t home = c->ent[c->slot[j].idx - 1].th & c->mask;
 		if (((j - home) & c->mask) >= ((j - i) & c->mask)) {
 			c->slot[i] = c->slot[j];
 			i = j;
@@ -220,6 +266,7 @@ static long new_ent(struct ml_cat *c, const char *s, size_t n, uint64_t h,
 		return -1;
 	e = &c->ent[c->size];
 	e->hash = h;
+	e->th = table_hash(s, n);
 	e->count = count;
 	e->error = error;
 	e->off = c->arena.len;
@@ -509,6 +556,7 @@ static int replace_min(struct ml_cat *c, const char *s, size_t n, uint64_t h)
 	ml_buf_add(&c->arena, s, n);
 	c->live += n;
 	e->hash = h;
+	e->th = table_hash(s, n);
 	e->error = e->count;
 	e->count++;
 	slot_put(c, idx);
@@ -519,19 +567,20 @@ static int replace_min(struct ml_cat *c, const char *s, size_t n, uint64_t h)
 
 int ml_cat_add(struct ml_cat *c, const char *s, size_t n)
 {
-	uint64_t h = XXH64(s, n, 0);
-	long i = find(c, s, n, h);
+	long i = find(c, s, n, table_hash(s, n));
+	uint64_t h;
 
 	if (i >= 0) {
 		c->ent[i].count++;
 		if (c->sketch) {
 			c->heap[c->ent[i].hpos].count++;
 			sift_down(c, c->ent[i].hpos);
-			hll_add(c->hll, h);
+			hll_add(c->hll, c->ent[i].hash);
 		}
 		c->n++;
 		return 0;
 	}
+	h = XXH64(s, n, 0);
 	if (!c->sketch) {
 		if (new_ent(c, s, n, h, 1, 0) < 0)
 			return -1;
@@ -558,7 +607,7 @@ static int merge_exact(struct ml_cat *into, const struct ml_cat *from)
 
 	for (size_t i = 0; i < size; i++) {
 		const struct ent *e = &from->ent[i];
-		if (find(into, val(from, e), e->len, e->hash) < 0) {
+		if (find(into, val(from, e), e->len, e->th) < 0) {
 			more++;
 			bytes += e->len;
 		}
@@ -568,7 +617,7 @@ static int merge_exact(struct ml_cat *into, const struct ml_cat *from)
 		return -1;
 	for (size_t i = 0; i < size; i++) {
 		const struct ent *e = &from->ent[i];
-		long j = find(into, val(from, e), e->len, e->hash);
+		long j = find(into, val(from, e), e->len, e->th);
 		if (j >= 0)
 			into->ent[j].count += e->count;
 		else
@@ -614,7 +663,7 @@ static int merge_sketch(struct ml_cat *into, const struct ml_cat *from)
 	}
 	for (size_t i = 0; i < a->size; i++) {
 		const struct ent *e = &a->ent[i];
-		long j = find(b, val(a, e), e->len, e->hash);
+		long j = find(b, val(a, e), e->len, e->th);
 		struct cand *x = &cd[m++];
 		*x = (struct cand){val(a, e), e->len, e->hash, e->count + fb, e->error + fb};
 		if (j >= 0) {
@@ -624,7 +673,7 @@ static int merge_sketch(struct ml_cat *into, const struct ml_cat *from)
 	}
 	for (size_t i = 0; i < b->size; i++) {
 		const struct ent *e = &b->ent[i];
-		if (find(a, val(b, e), e->len, e->hash) < 0)
+		if (find(a, val(b, e), e->len, e->th) < 0)
 			cd[m++] = (struct cand){val(b, e), e->len, e->hash, e->count + fa, e->error + fa};
 	}
 	uint64_t n = a->n + b->n;
@@ -718,7 +767,7 @@ size_t ml_cat_top(const struct ml_cat *c, size_t k, struct ml_cat_item *out)
 
 uint64_t ml_cat_count(const struct ml_cat *c, const char *s, size_t n, uint64_t *error)
 {
-	long i = find(c, s, n, XXH64(s, n, 0));
+	long i = find(c, s, n, table_hash(s, n));
 
 	if (error)
 		*error = i >= 0 ? c->ent[i].error : floor_count(c);

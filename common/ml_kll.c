@@ -110,11 +110,20 @@ static double from_key(uint64_t k)
 
 /* Sorts a[0..n) by to_key; t1 and t2 hold n keys each.  The order is total
  * on bit patterns, so the result depends only on the multiset: a level 0
- * sorts the same whatever order its values came in. */
+ * sorts the same whatever order its values came in.
+ *
+ * LSD radix by bytes, over the bytes that differ between the keys only
+ * (found from the OR and the AND of all keys): a column's values mostly
+ * share their sign and exponent, and whole numbers their low mantissa
+ * bytes.  Each pass counts the byte of the next while it moves the keys,
+ * the first count comes with the keys and the last pass writes the
+ * doubles: counting all eight bytes first, as this did, and separate
+ * passes for the keys cost as much as the passes. */
 static void sort_doubles(double *a, size_t n, uint64_t *t1, uint64_t *t2)
 {
-	uint32_t count[8][256];
-	uint64_t *src = t1, *dst = t2, *tmp;
+	uint32_t count[2][256], *cur = count[0], *next = count[1], *swap;
+	uint64_t *src = t1, *dst = t2, *tmp, any = 0, all = ~(uint64_t)0;
+	int shift[8], passes = 0;
 
 	if (n < 48) {
 		for (size_t i = 0; i < n; i++)
@@ -130,30 +139,46 @@ static void sort_doubles(double *a, size_t n, uint64_t *t1, uint64_t *t2)
 			a[i] = from_key(t1[i]);
 		return;
 	}
-	memset(count, 0, sizeof count);
+	memset(cur, 0, sizeof count[0]);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t key = to_key(a[i]);
 		t1[i] = key;
-		for (int d = 0; d < 8; d++)
-			count[d][(key >> (8 * d)) & 255]++;
+		any |= key;
+		all &= key;
+		cur[key & 255]++;       /* the low byte mostly differs */
 	}
-	for (int d = 0; d < 8; d++) {
-		uint32_t *c = count[d], sum = 0;
-		int shift = 8 * d;
+	for (int sh = 0; sh < 64; sh += 8)
+		if (((any ^ all) >> sh) & 255)
+			shift[passes++] = sh;   /* a byte not every key shares */
+	if (passes && shift[0] != 0) {
+		memset(cur, 0, sizeof count[0]);
+		for (size_t i = 0; i < n; i++)
+			cur[(src[i] >> shift[0]) & 255]++;
+	}
+	for (int p = 0; p < passes; p++) {
+		int sh = shift[p];
+		uint32_t sum = 0;
 
-		if (c[(src[0] >> shift) & 255] == n)
-			continue;       /* every key has this digit */
 		for (int b = 0; b < 256; b++) {
-			uint32_t t = c[b];
-			c[b] = sum;
+			uint32_t t = cur[b];
+			cur[b] = sum;
 			sum += t;
 		}
-		for (size_t i = 0; i < n; i++)
-			dst[c[(src[i] >> shift) & 255]++] = src[i];
+		if (p == passes - 1) {
+			for (size_t i = 0; i < n; i++)
+				a[cur[(src[i] >> sh) & 255]++] = from_key(src[i]);
+			return;
+		}
+		memset(next, 0, sizeof count[0]);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t key = src[i];
+			dst[cur[(key >> sh) & 255]++] = key;
+			next[(key >> shift[p + 1]) & 255]++;
+		}
 		tmp = src, src = dst, dst = tmp;
+		swap = cur, cur = next, next = swap;
 	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = from_key(src[i]);
+	/* no pass: every key is the same, and a is in order */
 }
 
 /* Sorts a[0..n) with scratch of its own; 0, or -1 when memory is out. */
@@ -392,15 +417,38 @@ int ml_kll_add(struct ml_kll *s, double x)
 
 /* ---- merging ---- */
 
-/* Merges sorted x[0..xn) and y[0..yn) into o. */
+/* Merges sorted x[0..xn) and y[0..yn) into o (x's first on ties).  No
+ * branch on the values: which side goes next is a coin toss to a branch
+ * predictor. */
 static void merge_into(double *o, const double *x, size_t xn, const double *y, size_t yn)
 {
 	size_t i = 0, j = 0;
 
-	while (i < xn && j < yn)
-		*o++ = y[j] < x[i] ? y[j++] : x[i++];
+	while (i < xn && j < yn) {
+		double a = x[i], b = y[j];
+		int take_y = b < a;
+		*o++ = take_y ? b : a;
+		j += (size_t)take_y;
+		i += (size_t)!take_y;
+	}
 	memcpy(o, x + i, (xn - i) * sizeof *o);
 	memcpy(o + (xn - i), y + j, (yn - j) * sizeof *o);
+}
+
+/* Compacts the sorted level d[0..len) of a sketch of n values at level h:
+ * when len is odd the smallest item stays, and of each pair after it the
+ * one the coin picks goes up, into carry[0..*half).  Returns the items that
+ * stay (0 or 1). */
+static uint32_t compact_level(uint64_t n, uint32_t h, const double *d, size_t len, double *carry,
+			      uint32_t *half)
+{
+	uint32_t odd = len & 1, c;
+
+	*half = (uint32_t)(len / 2);
+	c = coin(n, h, d + odd, 2 * *half);
+	for (uint32_t i = 0; i < *half; i++)
+		carry[i] = d[odd + c + 2 * i];
+	return odd;
 }
 
 /* One bottom-up pass of the KLL merge over levels in[il[h]..il[h+1]), h <
@@ -425,15 +473,10 @@ static uint64_t merge_pass(uint32_t k, uint64_t n, const double *in, const uint3
 			memcpy(d, carry, clen * sizeof *d);
 		clen = 0;
 		if (count >= target && len >= level_cap(k, L, h)) {
-			uint32_t odd = len & 1, half = (uint32_t)(len / 2), c;
 			if (h == 0)
 				sort_doubles(d, len, scratch, scratch + len);
-			c = coin(n, h, d + odd, 2 * half);
-			for (uint32_t i = 0; i < half; i++)
-				carry[i] = d[odd + c + 2 * i];
-			clen = half;
-			len = odd;
-			count -= half;
+			len = compact_level(n, h, d, len, carry, &clen);
+			count -= clen;
 			if (h == L - 1) {
 				L++;
 				target += level_cap(k, L, 0);
@@ -535,6 +578,113 @@ int ml_kll_merge(struct ml_kll *into, const struct ml_kll *from)
 	return 0;
 }
 
+/* ---- adding a block ---- */
+
+/* The generic way: a sketch of the block, merged in. */
+static int add_block_by_merge(struct ml_kll *s, const double *v, size_t n)
+{
+	struct ml_kll *b = ml_kll_new(s->k);
+	int rc = b ? 0 : -1;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ml_kll_add(b, v[i]);
+	if (rc == 0)
+		rc = ml_kll_merge(s, b);
+	ml_kll_free(b);
+	return rc;
+}
+
+/* The quick way: merge_pass's pass over the levels of s and a level 0 of
+ * s's items and the block's (NaN left out), as ml_kll_merge would make it,
+ * but only up to the last level that changes; those levels are built in
+ * scratch and copied back under the levels that stay, which keep their
+ * places (the buffer holds total_cap(k, nlev), full at the top, before and
+ * after).  Level 0 comes out sorted where the merge leaves it in input
+ * order when it does not compact it: nothing reads level 0 in its order (a
+ * compaction or a query sorts it, the coin adds and xors).  0 when done;
+ * 1, s unchanged, when the pass would add a level or need a second pass
+ * (rare: then the generic way); -1 when memory is out (s unchanged). */
+static int add_block_in_place(struct ml_kll *s, const double *v, uint32_t nv)
+{
+	uint32_t k = s->k, L = s->nlev, a0 = s->lev[1] - s->lev[0], m = 0;
+	uint32_t ol[KLL_MAX_LEVELS + 1], clen = 0, h, base;
+	uint64_t count, target = total_cap(k, L), n;
+	size_t most = retained(s) + (size_t)nv;
+	char *blk = malloc(most * sizeof(double) + (most / 2 + 1) * sizeof(double) +
+			   2 * ((size_t)a0 + nv) * sizeof(uint64_t));
+	double *out = (double *)blk, *carry = out + most, mn = s->min, mx = s->max;
+	uint64_t *keys = (uint64_t *)(carry + most / 2 + 1);
+
+	if (!blk)
+		return -1;
+	memcpy(out, s->items + s->lev[0], (size_t)a0 * sizeof *out);
+	for (uint32_t i = 0; i < nv; i++) {
+		double x = v[i];
+		if (x != x)
+			continue;
+		out[a0 + m++] = x;
+		mn = x < mn ? x : mn;
+		mx = x > mx ? x : mx;
+	}
+	if (m == 0 || s->n > UINT64_MAX - m) {
+		free(blk);
+		return m == 0 ? 0 : -1;
+	}
+	n = s->n + m;
+	count = retained(s) + m;
+	sort_doubles(out, a0 + m, keys, keys + a0 + m);
+	ol[0] = 0;
+	for (h = 0; h < L; h++) {
+		double *d = out + ol[h];
+		uint32_t slen = s->lev[h + 1] - s->lev[h], len = a0 + m;
+
+		if (h > 0) {
+			merge_into(d, s->items + s->lev[h], slen, carry, clen);
+			len = slen + clen;
+		}
+		clen = 0;
+		if (count >= target && len >= s->cap[h]) {
+			if (h == L - 1) {       /* a new level: the generic way */
+				free(blk);
+				return 1;
+			}
+			len = compact_level(n, h, d, len, carry, &clen);
+			count -= clen;
+		}
+		ol[h + 1] = ol[h] + len;
+		if (clen == 0 && count < target) {
+			h++;
+			break;          /* nothing goes up and no level is full */
+		}
+	}
+	if (count > target) {           /* a second pass: the generic way */
+		free(blk);
+		return 1;
+	}
+	/* levels 0..h-1 rebuilt; h.. stay where they are */
+	base = s->lev[h] - ol[h];
+	memcpy(s->items + base, out, (size_t)ol[h] * sizeof *out);
+	for (uint32_t i = 0; i <= h; i++)
+		s->lev[i] = base + ol[i];
+	s->n = n;
+	s->min = mn;
+	s->max = mx;
+	drop_view(s);
+	free(blk);
+	return 0;
+}
+
+int ml_kll_add_block(struct ml_kll *s, const double *v, size_t n)
+{
+	int rc = 1;
+
+	/* an empty sketch takes a copy, a block over k compacts within itself,
+	 * and the quick way counts on the buffer's usual size */
+	if (s->n > 0 && n <= s->k && s->lev[s->nlev] == total_cap(s->k, s->nlev))
+		rc = add_block_in_place(s, v, (uint32_t)n);
+	return rc > 0 ? add_block_by_merge(s, v, n) : rc;
+}
+
 /* ---- queries ---- */
 
 uint64_t ml_kll_count(const struct ml_kll *s)
@@ -618,14 +768,68 @@ int ml_kll_sorted(struct ml_kll *s, const double **values, const uint64_t **weig
 
 /* ---- JSON ---- */
 
+/* x as %.15g writes it, into s (its length returned), when x is the double
+ * of a decimal m / 10^d of at most 15 digits that %.15g writes without an
+ * exponent (10^-4 <= |x| < 10^15); else 0.  Such a decimal reads back to
+ * x, and %.15g gives it back (DBL_DIG is 15), its trailing zeros dropped:
+ * with the least d, m ends in no 0.  Data is mostly such decimals, and
+ * snprintf and strtod took most of the time of writing a profile. */
+static size_t short_decimal(double x, char *s)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	};
+	double ax = fabs(x);
+	char digit[16];
+
+	if (!(ax >= 1e-4 && ax < 1e15))
+		return 0;
+	for (int d = 0; d <= 15; d++) {
+		double y = ax * pow10[d];
+		uint64_t m;
+		int nd = 0;
+		char *o = s;
+
+		if (y >= 1e15)
+			return 0;       /* 16 digits and more */
+		/* y is within 0.2 of the m sought; m and 10^d are exact, so the
+		 * quotient is rounded once, as strtod rounds */
+		m = (uint64_t)(y + 0.5);
+		if ((double)m / pow10[d] != ax)
+			continue;
+		for (; m; m /= 10)
+			digit[nd++] = (char)('0' + m % 10);     /* lowest first */
+		if (nd - 1 - d < -4)
+			return 0;       /* %.15g writes an exponent */
+		if (x < 0)
+			*o++ = '-';
+		if (nd <= d) {
+			*o++ = '0';
+			*o++ = '.';
+			for (int i = nd; i < d; i++)
+				*o++ = '0';
+		}
+		for (int i = nd; i-- > 0;) {
+			*o++ = digit[i];
+			if (i == d && d > 0 && nd > d)
+				*o++ = '.';
+		}
+		return (size_t)(o - s);
+	}
+	return 0;
+}
+
 /* The shortest of %.15g, %.16g, %.17g that reads back to the same bits;
  * infinities as the strings "inf" and "-inf". */
 static int put_double(struct ml_buf *b, double x)
 {
 	char s[40];
+	size_t n;
 
 	if (isinf(x))
 		return ml_buf_adds(b, x > 0 ? "\"inf\"" : "\"-inf\"");
+	if ((n = short_decimal(x, s)) > 0)
+		return ml_buf_add(b, s, n);
 	for (int prec = 15; prec <= 17; prec++) {
 		double y;
 		snprintf(s, sizeof s, "%.*g", prec, x);

@@ -83,6 +83,28 @@ assert_fails_with() {
 	assert_equal "$(column_of p.prof x | jq -c .types.number)" 4
 }
 
+@test "numbers read as the doubles Python reads, in every form JSON writes them" {
+	# short decimals, long ones, past 2^53, -0, exponents, leading zeros after the point
+	printf '{"x":%s}\n' 0.1 0.2 -0.0 1.5E+2 9007199254740993 0.000001234 1234567.8901234567 \
+		-12345678901234567890 1e-7 0.30000000000000004 -7 123456789012345678 0.1234567890123456789 \
+		2.5e-3 -0 100 >in.ndjson
+	ml-stats in.ndjson >p.prof
+	# 16 values stay in the sketch's level 0 as they were read, written to read back
+	run /usr/bin/python3 -c '
+import json, sys
+def read(l):
+    return json.loads(l, parse_int=float)
+def order(v):
+    return (v, repr(v))
+want = sorted((read(l)["x"] for l in open(sys.argv[1])), key=order)
+col = [read(l) for l in open(sys.argv[2])][1]
+got = sorted(col["number"]["sketch"]["levels"][0], key=order)
+if list(map(repr, got)) != list(map(repr, want)):
+    print(got, want)' in.ndjson p.prof
+	assert_success
+	assert_output ""
+}
+
 # --- strings and booleans ------------------------------------------------------
 
 @test "below 10,000 distinct values, distinct, top values and lengths in characters equal Python's" {

@@ -579,6 +579,161 @@ static void test_refusals(void)
 	ml_kll_free(s);
 }
 
+/* A block merged the long way: a new sketch of it, merged in. */
+static void merge_block(struct ml_kll *s, const double *v, size_t n)
+{
+	struct ml_kll *b = sketch_of(v, n);
+
+	ml_kll_merge(s, b);
+	ml_kll_free(b);
+}
+
+/* Feeds x[0..n) in blocks of m to one sketch by ml_kll_add_block and to
+ * another by merge_block, then single values to both (which finds any
+ * difference in the buffer's layout); whether both write the same bytes
+ * after every block. */
+static int blocks_agree(const double *x, size_t n, size_t m)
+{
+	struct ml_kll *a = ml_kll_new(ML_KLL_K), *b = ml_kll_new(ML_KLL_K);
+	int same = 1;
+
+	for (size_t i = 0, blocks = 0; i < n && same; i += m, blocks++) {
+		size_t len = n - i < m ? n - i : m;
+		same = ml_kll_add_block(a, x + i, len) == 0;
+		merge_block(b, x + i, len);
+		if (blocks % 64 == 0)
+			same = same && same_json(a, b);
+	}
+	for (size_t i = 0; i < 5000 && same; i++) {
+		ml_kll_add(a, x[i % n] * 0.5);
+		ml_kll_add(b, x[i % n] * 0.5);
+		if (i % 97 == 0)
+			same = same_json(a, b);
+	}
+	same = same && same_json(a, b);
+	ml_kll_free(a);
+	ml_kll_free(b);
+	return same;
+}
+
+static void test_add_block(void)
+{
+	static const size_t sizes[] = {512, 1, 37, 799, 800, 801, 3000};
+	double *x;
+
+	for (enum shape sh = UNIFORM; sh <= FEW_VALUES; sh++) {
+		x = make(sh, 300000);
+		int same = 1;
+		/* small blocks copy the whole sketch each time the long way */
+		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+			same &= blocks_agree(x, sizes[i] < 37 ? 20000 : 300000, sizes[i]);
+		ok(same, "blocks added at once give the bytes of a sketch of each block merged in (%s; "
+		   "blocks of 1 to 3000 values)", shape_name[sh]);
+		free(x);
+	}
+	/* NaN left out; -0 and +0, infinities and ties in every block */
+	x = make(FEW_VALUES, 200000);
+	for (size_t i = 0; i < 200000; i += 7)
+		x[i] = i % 21 == 0 ? NAN : i % 5 == 0 ? -0.0 : i % 3 == 0 ? 0.0 : i % 2 ? INFINITY : -INFINITY;
+	ok(blocks_agree(x, 200000, 512) && blocks_agree(x, 200000, 100),
+	   "blocks with NaN, -0 and +0, infinities and ties give the same bytes as merging them");
+	free(x);
+	/* a sketch read back from JSON goes on as the one written */
+	x = make(LOGNORMAL, 100000);
+	struct ml_kll *a = ml_kll_new(ML_KLL_K), *b;
+	for (size_t i = 0; i < 50000; i += 512)
+		ml_kll_add_block(a, x + i, 50000 - i < 512 ? 50000 - i : 512);
+	b = reread(a);
+	for (size_t i = 50000; b && i < 100000; i += 512) {
+		size_t len = 100000 - i < 512 ? 100000 - i : 512;
+		ml_kll_add_block(a, x + i, len);
+		merge_block(b, x + i, len);
+	}
+	ok(b && same_json(a, b), "a sketch read back from JSON takes blocks as the one written");
+	ml_kll_free(a);
+	ml_kll_free(b);
+	free(x);
+}
+
+/* The number as the JSON form always wrote it: the shortest of %.15g,
+ * %.16g and %.17g that reads back. */
+static void reference_number(double x, char *s, size_t size)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(s, size, "%.*g", prec, x);
+		if (strtod(s, NULL) == x)
+			return;
+	}
+}
+
+/* Whether each number of levels[] in the sketch's JSON is written as
+ * reference_number writes it, and there are n of them. */
+static int numbers_as_before(const struct ml_kll *s, size_t n)
+{
+	char *j = json_of(s), *p = strstr(j, "\"levels\":"), *end, want[40];
+	size_t seen = 0;
+	int same = p != NULL;
+
+	for (p = p ? p + 9 : j; same && *p; p = end) {
+		if (!strchr("-0123456789", *p)) {
+			end = p + 1;
+			continue;
+		}
+		double x = strtod(p, &end);
+		reference_number(x, want, sizeof want);
+		same = (size_t)(end - p) == strlen(want) && memcmp(p, want, strlen(want)) == 0;
+		if (!same)
+			printf("# wrote %.*s, before %s\n", (int)(end - p), p, want);
+		seen++;
+	}
+	free(j);
+	return same && seen == n;
+}
+
+static void test_number_text(void)
+{
+	static const double edges[] = {
+		1e-4, 9.99e-5, 0.00012, 1e-5, 0.5, 1, 10, 100, 1000, 1e14, 99999999999999.9,
+		999999999999999, 1e15, 1e16, 123456789012345, 1234567890123456, 0.1, 0.2, 0.3,
+		1.0 / 3, 2.0 / 3, 1e300, 5e-324, 2.2250738585072014e-308, 4503599627370496.5,
+		9007199254740993, 0.000123456789012345, 1.5e-4, 65536, 0.1 + 0.2,
+	};
+	int same = 1;
+
+	for (int sign = 0; sign < 2; sign++) {
+		struct ml_kll *s = ml_kll_new(ML_KLL_K);
+		size_t n = sizeof edges / sizeof *edges;
+		for (size_t i = 0; i < n; i++)
+			ml_kll_add(s, sign ? -edges[i] : edges[i]);
+		same &= numbers_as_before(s, n);
+		ml_kll_free(s);
+	}
+	/* decimals of 1 to 17 digits with 0 to 12 after the point, and any bits */
+	for (int round = 0; round < 400 && same; round++) {
+		struct ml_kll *s = ml_kll_new(ML_KLL_K);
+		for (int i = 0; i < 700; i++) {
+			double x;
+			if (i % 7 == 0) {
+				uint64_t u = next64();
+				memcpy(&x, &u, sizeof x);
+				if (!isfinite(x))
+					x = 1;
+			} else {
+				uint64_t digits = next64() % 17 + 1, m = next64() % 10000000000000000ULL;
+				for (uint64_t d = digits; d < 17; d++)
+					m /= 10;
+				x = (double)m / pow(10, (double)(next64() % 13));
+				x = i % 2 ? -x : x;
+			}
+			ml_kll_add(s, x);
+		}
+		same &= numbers_as_before(s, 700);
+		ml_kll_free(s);
+	}
+	ok(same, "values are written as the shortest of %%.15g, %%.16g and %%.17g that reads back, "
+	   "as before the quick way for short decimals");
+}
+
 static void test_determinism(void)
 {
 	double *x = make(CAUCHY, 500000);
@@ -624,6 +779,8 @@ int main(void)
 	test_roundtrip();
 	test_special_values();
 	test_refusals();
+	test_add_block();
+	test_number_text();
 	test_determinism();
 	test_memory();
 	return tap_done();
