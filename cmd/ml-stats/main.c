@@ -198,11 +198,7 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'o': output = optarg; break;
-		case 'f':
-			if (strcmp(optarg, "ndjson") && strcmp(optarg, "text"))
-				ml_usage_error("--output-format: '%s' is not ndjson or text", optarg);
-			format = optarg;
-			break;
+		case 'f': format = ml_cli_output_format(optarg); break;
 		case OPT_MERGE: merge = 1; break;
 		case OPT_COLUMNS: ml_cli_split_list(optarg, &st.opts.columns, &st.opts.ncolumns); break;
 		case OPT_EXCLUDE: ml_cli_split_list(optarg, &st.opts.exclude, &st.opts.nexclude); break;
@@ -224,8 +220,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (!format)
-		format = !output && isatty(STDOUT_FILENO) ? "text" : "ndjson";
+	int as_text = ml_cli_wants_text(format, output);
 
 	ml_cli_start_run(&cli);
 	if (!(st.p = ml_profile_new(&st.opts)) || !(st.rd = ml_profile_reader_new(&st.opts))) {
@@ -271,7 +266,7 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 	if (status != ML_EXIT_OK)
 		goto out;
-	if (strcmp(format, "text") == 0)
+	if (as_text)
 		status = stats_text(st.p, &text) < 0 ? ML_EXIT_TROUBLE : ML_EXIT_OK;
 	else
 		status = ml_profile_to_ndjson(st.p, &text) < 0 ? ML_EXIT_TROUBLE : ML_EXIT_OK;
@@ -297,7 +292,7 @@ out:
 	}
 	if (merge)
 		ml_run_counter(cli.run, "profiles", st.profiles);
-	log_params(cli.run, &st.opts, merge, format);
+	log_params(cli.run, &st.opts, merge, as_text ? "text" : "ndjson");
 	ml_out_free(out);
 	ml_buf_free(&text);
 	ml_profile_free(st.p);
