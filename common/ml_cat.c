@@ -28,6 +28,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "ml_bytes.h"
 #include "ml_json.h"
 
 #define HLL_P 14
@@ -127,37 +128,6 @@ static inline uint64_t table_hash(const char *s, size_t n)
 	return XXH3_64bits(s, n);
 }
 
-/* Whether a[0..n) and b[0..n) are the same bytes: values are mostly short,
- * and memcmp's call cost more than comparing them in a few loads. */
-static inline int same_bytes(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	uint32_t u, v;
-
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return 0;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return 0;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return u == v;
-	}
-	/* 0 to 3 bytes: first, middle and last cover them */
-	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
 /* The entry holding s[0..n), whose table_hash is h, or -1. */
 static long find(const struct ml_cat *c, const char *s, size_t n, uint64_t h)
 {
@@ -171,7 +141,7 @@ static long find(const struct ml_cat *c, const char *s, size_t n, uint64_t h)
 			return -1;
 		if (sl.tag == tag) {
 			const struct ent *e = &c->ent[sl.idx - 1];
-			if (e->len == n && same_bytes(val(c, e), s, n))
+			if (e->len == n && ml_bytes_equal(val(c, e), s, n))
 				return (long)sl.idx - 1;
 		}
 	}

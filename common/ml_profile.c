@@ -6,6 +6,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "ml_bytes.h"
 #include "ml_json.h"
 #include "ml_profile_impl.h"
 
@@ -142,38 +143,6 @@ struct ml_column *ml_profile_add_column(struct ml_profile *p, const char *name, 
 	return c;
 }
 
-/* Whether a[0..n) and b[0..n) are the same bytes: names are short, and a
- * call to memcmp for each field cost more than comparing them here, in two
- * loads that may overlap (as ml_cat.c compares values). */
-static inline int same_name(const char *a, const char *b, size_t n)
-{
-	uint64_t x, y;
-	uint32_t u, v;
-
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return 0;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return 0;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return u == v;
-	}
-	/* 0 to 3 bytes: first, middle and last cover them */
-	return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
 /* The column of field i, through a cache by field position: records of one
  * dataset mostly list their fields in the same order. */
 static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r, size_t i)
@@ -184,7 +153,7 @@ static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r,
 
 	if (i < p->npos && p->by_pos[i]) {
 		struct ml_column *c = p->by_pos[i];
-		if (!escaped && c->name_len == klen && same_name(c->name, key, klen))
+		if (!escaped && c->name_len == klen && ml_bytes_equal(c->name, key, klen))
 			return c;
 	}
 	if (escaped) {
