@@ -333,6 +333,8 @@ int ml_model_train(struct ml_model *m, enum ml_algo a, enum ml_task t, size_t nc
 		return -1;
 	if (!d->n)
 		return ml_err_set(err, ML_ERR_DATA, "no training records");
+	if (!d->x && a != ML_ALGO_GBDT)
+		return ml_err_set(err, ML_ERR_USAGE, "--algo %s takes dense rows", ml_algo_name(a));
 	switch (a) {
 	case ML_ALGO_LINEAR:
 		if (t != ML_TASK_REGRESSION)
@@ -462,6 +464,23 @@ void ml_model_free(struct ml_model *m)
 	free(m->fitted);
 	m->coef = NULL;
 	m->fitted = NULL;
+}
+
+void ml_csr_rows(const struct ml_csr *c, size_t p, size_t first, size_t count, float *out)
+{
+	for (size_t i = 0; i < count * p; i++)
+		out[i] = NAN;
+	for (size_t i = 0; i < count; i++)
+		for (size_t k = c->start[first + i]; k < c->start[first + i + 1]; k++)
+			out[i * p + c->col[k]] = c->val[k];
+}
+
+void ml_csr_free(struct ml_csr *c)
+{
+	free(c->start);
+	free(c->col);
+	free(c->val);
+	memset(c, 0, sizeof *c);
 }
 
 void ml_model_backend_version(enum ml_algo a, struct ml_buf *out)

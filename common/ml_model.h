@@ -19,9 +19,21 @@
 enum ml_task { ML_TASK_BINARY, ML_TASK_MULTICLASS, ML_TASK_REGRESSION };
 enum ml_algo { ML_ALGO_LOGISTIC, ML_ALGO_LINEAR, ML_ALGO_GBDT };
 
-/* Training data: rows x[0..n*p), targets, optional weights. */
+/* Rows in compressed sparse row form: row i's entries are start[i] ..
+ * start[i + 1] - 1 of col (ascending) and val, and a column the row leaves
+ * out is missing (NaN).  What trees learn from: a one-hot column that is
+ * not lit and a missing value cost nothing. */
+struct ml_csr {
+	size_t *start;		/* n + 1 */
+	uint32_t *col;
+	float *val;
+};
+
+/* Training data: n rows of p columns, dense (x[0..n*p)) or, for gbdt,
+ * sparse (csr, x NULL); targets, optional weights. */
 struct ml_dataset {
 	const float *x;
+	const struct ml_csr *csr;
 	size_t n, p;
 	const double *y;	/* class index, or value */
 	const double *w;	/* NULL: every row weighs 1 */
@@ -82,6 +94,10 @@ int ml_model_save(const struct ml_model *m, struct ml_buf *out, struct ml_err *e
 int ml_model_load(struct ml_model *m, enum ml_algo a, enum ml_task t, size_t p, size_t nclass,
 		  const void *data, size_t len, struct ml_err *err);
 void ml_model_free(struct ml_model *m);
+/* Rows first .. first + count - 1 of a sparse matrix of p columns as dense
+ * rows into out (count x p), NaN where missing. */
+void ml_csr_rows(const struct ml_csr *c, size_t p, size_t first, size_t count, float *out);
+void ml_csr_free(struct ml_csr *c);
 /* The backend's version, for the manifest ("liblinear 230", "xgboost 1.7.4"). */
 void ml_model_backend_version(enum ml_algo a, struct ml_buf *out);
 

@@ -1,5 +1,6 @@
 /* Gradient-boosted trees through XGBoost's C API (see ml_model.h). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,14 +102,35 @@ static void xgb_setup(void)
 	XGBSetGlobalConfig("{\"verbosity\":0}");
 }
 
-static int make_dmatrix(const float *x, size_t n, size_t p, const double *y, const double *w,
-			DMatrixHandle *out, struct ml_err *err)
+/* XGBoost's description of an array in memory (NumPy's array interface). */
+static void array_interface(char *buf, size_t size, const void *data, size_t n, const char *type)
 {
-	/* the rows are read in parallel (threads: OpenMP's default) */
-	if (XGDMatrixCreateFromMat_omp(x, (bst_ulong)n, (bst_ulong)p, NAN, out, 0) != 0)
+	snprintf(buf, size, "{\"data\":[%llu,true],\"shape\":[%zu],\"typestr\":\"%s\",\"version\":3}",
+		 (unsigned long long)(uintptr_t)data, n, type);
+}
+
+/* A matrix of d's rows, dense or sparse, as XGBoost holds it: the entries
+ * that are not missing, row by row (threads: OpenMP's default). */
+static int rows_matrix(const struct ml_dataset *d, DMatrixHandle *out)
+{
+	if (d->x)
+		return XGDMatrixCreateFromMat_omp(d->x, (bst_ulong)d->n, (bst_ulong)d->p, NAN, out, 0);
+	char start[160], col[160], val[160];
+	size_t nnz = d->csr->start[d->n];
+	array_interface(start, sizeof start, d->csr->start, d->n + 1, sizeof(size_t) == 8 ? "<u8" : "<u4");
+	array_interface(col, sizeof col, d->csr->col, nnz, "<u4");
+	array_interface(val, sizeof val, d->csr->val, nnz, "<f4");
+	return XGDMatrixCreateFromCSR(start, col, val, (bst_ulong)d->p, "{\"missing\":NaN}", out);
+}
+
+static int make_dmatrix(const struct ml_dataset *d, DMatrixHandle *out, struct ml_err *err)
+{
+	size_t n = d->n;
+
+	if (rows_matrix(d, out) != 0)
 		return xgb_fail(err, "cannot build the matrix");
 	for (int pass = 0; pass < 2; pass++) {
-		const double *src = pass ? w : y;
+		const double *src = pass ? d->w : d->y;
 		if (!src)
 			continue;
 		float *f = malloc((n ? n : 1) * sizeof *f);
@@ -148,9 +170,9 @@ int ml_gbdt_train(struct ml_model *m, const struct ml_params *ps, const struct m
 	xgb_setup();
 	if (ml_param_number("rounds", ml_params_get(ps, "rounds", "100"), 1, 1e6, &rounds, err) < 0)
 		return -1;
-	if (make_dmatrix(d->x, d->n, d->p, d->y, d->w, &dtrain, err) < 0)
+	if (make_dmatrix(d, &dtrain, err) < 0)
 		return -1;
-	if (valid && early_stop && make_dmatrix(valid->x, valid->n, valid->p, valid->y, valid->w, &dvalid, err) < 0)
+	if (valid && early_stop && make_dmatrix(valid, &dvalid, err) < 0)
 		goto out;
 	if (XGBoosterCreate(&dtrain, 1, &b) != 0) {
 		xgb_fail(err, "cannot create the booster");
@@ -236,7 +258,9 @@ out:
 static int predict_mask(const struct ml_model *m, const float *x, size_t n, int mask,
 			bst_ulong *len, const float **res, DMatrixHandle *dm, struct ml_err *err)
 {
-	if (make_dmatrix(x, n, m->p, NULL, NULL, dm, err) < 0)
+	struct ml_dataset rows = {.x = x, .n = n, .p = m->p};
+
+	if (make_dmatrix(&rows, dm, err) < 0)
 		return -1;
 	if (XGBoosterPredict(m->booster, *dm, mask, 0, 0, len, res) != 0) {
 		XGDMatrixFree(*dm);

@@ -188,8 +188,78 @@ static void moments(const struct tcol *c, size_t n, double *mean, double *std)
 	*std = k ? sqrt(m2 / (double)k) : 0;
 }
 
+/* Whether code a of column c ranks before code b: more frequent, or as
+ * frequent and bytewise first (as ml_cat_top orders a profile's values). */
+static int ranks_before(const struct tcol *c, const size_t *count, uint32_t a, uint32_t b)
+{
+	if (count[a] != count[b])
+		return count[a] > count[b];
+	size_t n = c->lens[a] < c->lens[b] ? c->lens[a] : c->lens[b];
+	int r = memcmp(c->strs[a], c->strs[b], n);
+	return r ? r < 0 : c->lens[a] < c->lens[b];
+}
+
+/* Restores the heap of the k best codes kept (its root the last of them)
+ * below slot i. */
+static void sift_down(const struct tcol *c, const size_t *count, uint32_t *heap, size_t k, size_t i)
+{
+	for (;;) {
+		size_t last = i, l = 2 * i + 1, r = l + 1;
+		if (l < k && ranks_before(c, count, heap[last], heap[l]))
+			last = l;
+		if (r < k && ranks_before(c, count, heap[last], heap[r]))
+			last = r;
+		if (last == i)
+			return;
+		uint32_t tmp = heap[i];
+		heap[i] = heap[last];
+		heap[last] = tmp;
+		i = last;
+	}
+}
+
+/* The codes of column c's max most frequent strings, most frequent first,
+ * into top[0..*kept): exact counts of the table's cells (a profile's are
+ * estimates beyond 10000 distinct values), the best kept in a heap. */
+static int top_codes(const struct tcol *c, size_t n, size_t max, uint32_t *top, size_t *kept)
+{
+	size_t *count = calloc(c->nstrs ? c->nstrs : 1, sizeof *count), k = 0;
+
+	if (!count)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (c->cell[i] != MISSING_CODE)
+			count[c->cell[i]]++;
+	for (uint32_t code = 0; code < c->nstrs && max; code++) {
+		if (!count[code])
+			continue;
+		if (k < max) {
+			top[k++] = code;
+			/* sift up */
+			for (size_t i = k - 1; i && ranks_before(c, count, top[(i - 1) / 2], top[i]); i = (i - 1) / 2) {
+				uint32_t tmp = top[i];
+				top[i] = top[(i - 1) / 2];
+				top[(i - 1) / 2] = tmp;
+			}
+		} else if (ranks_before(c, count, code, top[0])) {
+			top[0] = code;
+			sift_down(c, count, top, k, 0);
+		}
+	}
+	/* the heap's order, last first, into ranking order */
+	for (size_t m = k; m > 1; m--) {
+		uint32_t tmp = top[0];
+		top[0] = top[m - 1];
+		top[m - 1] = tmp;
+		sift_down(c, count, top, m - 1, 0);
+	}
+	free(count);
+	*kept = k;
+	return 0;
+}
+
 static int add_feature(struct design *d, struct table *t, const struct tcol *c,
-		       const struct ml_profile *p, size_t max_categories, struct ml_err *err)
+		       size_t max_categories, struct ml_err *err)
 {
 	static const enum ml_feature_kind kinds[] = {ML_FEATURE_NUMBER, ML_FEATURE_NUMBER,
 						     ML_FEATURE_BOOLEAN, ML_FEATURE_CATEGORY};
@@ -201,23 +271,113 @@ static int add_feature(struct design *d, struct table *t, const struct tcol *c,
 		moments(c, t->nrows, &f->mean, &f->std);
 		return 0;
 	}
-	/* the most frequent values, as the profile counts them (ties by value) */
-	const struct ml_column *pc = ml_profile_find(p, c->name);
-	struct ml_cat_item *items = calloc(max_categories ? max_categories : 1, sizeof *items);
-	size_t k = items && pc && pc->cat ? ml_cat_top(pc->cat, max_categories, items) : 0;
-	if (!items)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	for (size_t i = 0; i < k; i++)
-		if (ml_feature_add_value(f, items[i].value, items[i].len) < 0) {
-			free(items);
-			return ml_err_set(err, ML_ERR_IO, "out of memory");
-		}
-	free(items);
+	uint32_t *top = malloc((max_categories ? max_categories : 1) * sizeof *top);
+	size_t k = 0;
+	int rc = top && top_codes(c, t->nrows, max_categories, top, &k) == 0 ? 0 : -1;
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = ml_feature_add_value(f, c->strs[top[i]], c->lens[top[i]]);
+	free(top);
+	return rc < 0 ? ml_err_set(err, ML_ERR_IO, "out of memory") : 0;
+}
+
+/* Where each feature's values come from: its column of cells and, for
+ * strings, each code's kept value (-1: other). */
+struct sources {
+	const struct tcol **cols;
+	ssize_t **maps;
+};
+
+static int find_sources(const struct design *d, const struct table *t, struct sources *src)
+{
+	size_t nfeat = d->enc.nfeatures;
+
+	if (!(src->cols = calloc(nfeat, sizeof *src->cols)) || !(src->maps = calloc(nfeat, sizeof *src->maps)))
+		return -1;
+	for (size_t fi = 0; fi < nfeat; fi++) {
+		const struct ml_feature *f = &d->enc.features[fi];
+		const struct tcol *c = src->cols[fi] = table_find(t, f->name);
+		if (f->kind != ML_FEATURE_CATEGORY)
+			continue;
+		if (!(src->maps[fi] = malloc((c->nstrs ? c->nstrs : 1) * sizeof **src->maps)))
+			return -1;
+		for (uint32_t k = 0; k < c->nstrs; k++)
+			src->maps[fi][k] = ml_feature_value_index(f, c->strs[k], c->lens[k]);
+	}
 	return 0;
 }
 
-int design_build(struct design *d, struct table *t, const struct ml_profile *p, int task,
-		 int standardize, size_t max_categories, struct ml_err *err)
+static void free_sources(struct sources *src, size_t nfeat)
+{
+	for (size_t fi = 0; src->maps && fi < nfeat; fi++)
+		free(src->maps[fi]);
+	free(src->maps);
+	free(src->cols);
+}
+
+/* The dense matrix, row by row, so it is written where it is laid out. */
+static int fill_dense(struct design *d, const struct sources *src, size_t n)
+{
+	size_t p = d->enc.ncols;
+
+	if (!(d->x = malloc((n ? n : 1) * p * sizeof *d->x)))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		float *row = d->x + i * p;
+		for (size_t fi = 0; fi < d->enc.nfeatures; fi++) {
+			const struct ml_feature *f = &d->enc.features[fi];
+			uint32_t cell = src->cols[fi]->cell[i];
+			if (src->maps[fi])
+				ml_encode_category(&d->enc, f, cell == MISSING_CODE ? -2 : src->maps[fi][cell], row);
+			else
+				ml_encode_number(&d->enc, f, cell_float(cell), row);
+		}
+	}
+	return 0;
+}
+
+/* The sparse matrix: the entries the dense one would have that are not
+ * NaN (a number that is there, a category's lit column), each feature
+ * giving at most one a row. */
+static int fill_sparse(struct design *d, const struct sources *src, size_t n)
+{
+	struct ml_csr *m = &d->csr;
+	size_t nfeat = d->enc.nfeatures, k = 0;
+
+	m->start = malloc((n + 1) * sizeof *m->start);
+	m->col = malloc((n ? n : 1) * nfeat * sizeof *m->col);
+	m->val = malloc((n ? n : 1) * nfeat * sizeof *m->val);
+	if (!m->start || !m->col || !m->val)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		m->start[i] = k;
+		for (size_t fi = 0; fi < nfeat; fi++) {
+			const struct ml_feature *f = &d->enc.features[fi];
+			uint32_t cell = src->cols[fi]->cell[i];
+			if (src->maps[fi]) {
+				if (cell == MISSING_CODE)
+					continue;
+				ssize_t v = src->maps[fi][cell];
+				m->col[k] = (uint32_t)(f->col + (v < 0 ? f->nvalues : (size_t)v));
+				m->val[k++] = 1.0f;
+			} else if (!isnan(cell_float(cell))) {
+				m->col[k] = (uint32_t)f->col;
+				m->val[k++] = cell_float(cell);
+			}
+		}
+	}
+	m->start[n] = k;
+	/* the room for every feature in every row, given back */
+	uint32_t *col = realloc(m->col, (k ? k : 1) * sizeof *col);
+	if (col)
+		m->col = col;
+	float *val = realloc(m->val, (k ? k : 1) * sizeof *val);
+	if (val)
+		m->val = val;
+	return 0;
+}
+
+int design_build(struct design *d, struct table *t, int task, int standardize,
+		 size_t max_categories, struct ml_err *err)
 {
 	const struct tcol *target = table_find(t, t->target);
 	size_t n = t->nrows;
@@ -237,6 +397,7 @@ int design_build(struct design *d, struct table *t, const struct ml_profile *p, 
 	for (size_t i = 0; i < t->nexclude; i++)
 		if (!table_find(t, t->exclude[i]))
 			return ml_err_set(err, ML_ERR_USAGE, "--exclude: no record has '%s'", t->exclude[i]);
+	d->n = n;
 	d->enc.standardize = standardize;
 	/* --features in the order given, else every column in the order seen */
 	size_t nf = t->nonly ? t->nonly : t->ncols;
@@ -245,7 +406,7 @@ int design_build(struct design *d, struct table *t, const struct ml_profile *p, 
 		if (!c->used || c == target || (t->weight && !strcmp(c->name, t->weight)) ||
 		    c->kind == TCOL_UNKNOWN)
 			continue;
-		if (add_feature(d, t, c, p, max_categories, err) < 0)
+		if (add_feature(d, t, c, max_categories, err) < 0)
 			return -1;
 	}
 	if (!d->enc.nfeatures)
@@ -253,51 +414,39 @@ int design_build(struct design *d, struct table *t, const struct ml_profile *p, 
 				  "excluded or always missing");
 	if (ml_encoding_finish(&d->enc) < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	size_t p_ = d->enc.ncols;
-	if (!(d->x = malloc(n * p_ * sizeof *d->x)))
-		return ml_err_set(err, ML_ERR_IO, "out of memory: %zu x %zu matrix", n, p_);
-	/* row by row, so the matrix is written where it is laid out: per
-	 * feature its column of cells and, for strings, each code's value */
-	size_t nfeat = d->enc.nfeatures;
-	const struct tcol **cols = calloc(nfeat, sizeof *cols);
-	ssize_t **maps = calloc(nfeat, sizeof *maps);
-	int rc = cols && maps ? 0 : ml_err_set(err, ML_ERR_IO, "out of memory");
-	for (size_t fi = 0; fi < nfeat && rc == 0; fi++) {
-		const struct ml_feature *f = &d->enc.features[fi];
-		const struct tcol *c = cols[fi] = table_find(t, f->name);
-		if (f->kind != ML_FEATURE_CATEGORY)
-			continue;
-		if (!(maps[fi] = malloc((c->nstrs ? c->nstrs : 1) * sizeof **maps))) {
-			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
-			break;
-		}
-		for (uint32_t k = 0; k < c->nstrs; k++)
-			maps[fi][k] = ml_feature_value_index(f, c->strs[k], c->lens[k]);
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		float *row = d->x + i * p_;
-		for (size_t fi = 0; fi < nfeat; fi++) {
-			const struct ml_feature *f = &d->enc.features[fi];
-			uint32_t cell = cols[fi]->cell[i];
-			if (maps[fi])
-				ml_encode_category(&d->enc, f, cell == MISSING_CODE ? -2 : maps[fi][cell], row);
-			else
-				ml_encode_number(&d->enc, f, cell_float(cell), row);
-		}
-	}
-	for (size_t fi = 0; maps && fi < nfeat; fi++)
-		free(maps[fi]);
-	free(maps);
-	free(cols);
+	/* linear models take dense rows; trees the sparse ones, which XGBoost
+	 * copies as they are (from dense rows it looks at every cell) */
+	struct sources src = {0};
+	int rc = find_sources(d, t, &src);
+	if (rc == 0)
+		rc = standardize ? fill_dense(d, &src, n) : fill_sparse(d, &src, n);
+	free_sources(&src, d->enc.nfeatures);
 	if (rc < 0)
-		return -1;
+		return ml_err_set(err, ML_ERR_IO, "out of memory: %zu x %zu matrix", n, d->enc.ncols);
 	return 0;
+}
+
+void design_rows(const struct design *d, size_t first, size_t count, float *out)
+{
+	size_t p = d->enc.ncols;
+
+	if (d->x)
+		memcpy(out, d->x + first * p, count * p * sizeof *out);
+	else
+		ml_csr_rows(&d->csr, p, first, count, out);
+}
+
+struct ml_dataset design_data(const struct design *d, const double *w)
+{
+	return (struct ml_dataset){.x = d->x, .csr = d->x ? NULL : &d->csr, .n = d->n,
+				   .p = d->enc.ncols, .y = d->y, .w = w};
 }
 
 void design_free(struct design *d)
 {
 	ml_encoding_free(&d->enc);
 	free(d->x);
+	ml_csr_free(&d->csr);
 	free(d->y);
 	for (size_t i = 0; i < d->nclass; i++)
 		free(d->class_raw[i]);

@@ -7,8 +7,6 @@
 
 #include "ml_bundle.h"
 #include "ml_cli.h"
-#include "ml_each.h"
-#include "ml_fanout.h"
 #include "ml_in.h"
 #include "ml_json.h"
 #include "ml_schema.h"
@@ -64,67 +62,10 @@ enum {
 };
 
 struct train {
-	struct ml_cli *cli;
 	struct table table;
 	struct ml_profile *profile;
-	struct ml_fanout *profiler;	/* profiles the lines on a thread of its own */
-	struct ml_rec *profiler_rec;
-	struct ml_buf sources;	/* the inputs' SHA-256, a JSON array */
-	uint64_t bytes;
-	uint64_t *source_bytes;	/* each input's bytes and hash, for the profile */
-	char **source_sha;
-	size_t nsources;
+	struct reader *reader;
 };
-
-/* The profiler thread's work: the training profile, while the reading
- * thread fills the table (measured: a third of ml-train's reading time). */
-static int profile_line(void *ctx, const char *line, size_t len, struct ml_err *err)
-{
-	struct train *t = ctx;
-
-	if (ml_rec_parse(t->profiler_rec, line, len, err) < 0 || ml_profile_add(t->profile, t->profiler_rec, err) < 0)
-		return -1;
-	return 0;
-}
-
-static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t len,
-		     const struct ml_place *at, struct ml_err *err)
-{
-	struct train *t = ctx;
-
-	(void)line;
-	(void)len;
-	ml_cli_progress(t->cli, t->table.nrows + 1);
-	if (table_add(&t->table, r, err) < 0)
-		return ml_err_prefix(err, "%s:%llu", at->file, (unsigned long long)at->line);
-	if (ml_fanout_line(t->profiler, at->file, at->line, line, len) < 0)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	return 0;
-}
-
-static int on_input(void *ctx, const char *path, uint64_t bytes, uint64_t records,
-		    const char *sha256, struct ml_err *err)
-{
-	struct train *t = ctx;
-
-	(void)path;
-	(void)records;
-	t->bytes += bytes;
-	ml_buf_addc(&t->sources, t->sources.len ? ',' : '[');
-	ml_buf_printf(&t->sources, "\"%s\"", sha256 ? sha256 : "");
-	/* the profile is the profiler thread's until it is done: kept for then */
-	uint64_t *b = realloc(t->source_bytes, (t->nsources + 1) * sizeof *b);
-	char **s = b ? realloc(t->source_sha, (t->nsources + 1) * sizeof *s) : NULL;
-	if (b)
-		t->source_bytes = b;
-	if (!s)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	t->source_sha = s;
-	b[t->nsources] = bytes;
-	s[t->nsources] = sha256 ? strdup(sha256) : NULL;
-	t->nsources++;
-	return 0;
-}
 
 /* The class (or value) of a record's target, as the training data has it. */
 static int target_of(const struct design *d, const struct ml_rec *r, const char *target,
@@ -247,16 +188,20 @@ static int importance(const struct ml_model *m, const struct design *d, size_t n
 	size_t nout = d->task == ML_TASK_MULTICLASS ? d->nclass : 1;
 	double *contrib = malloc((rows ? rows : 1) * (p + 1) * sizeof *contrib);
 	double *imp = calloc(d->enc.nfeatures ? d->enc.nfeatures : 1, sizeof *imp);
+	float *x = malloc((rows ? rows : 1) * p * sizeof *x);
 
-	if (!contrib || !imp) {
+	if (!contrib || !imp || !x) {
 		free(contrib);
 		free(imp);
+		free(x);
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	}
+	design_rows(d, 0, rows, x);
 	for (size_t c = 0; c < nout; c++) {
-		if (ml_model_contributions(m, d->x, rows, c, contrib, err) < 0) {
+		if (ml_model_contributions(m, x, rows, c, contrib, err) < 0) {
 			free(contrib);
 			free(imp);
+			free(x);
 			return -1;
 		}
 		for (size_t i = 0; i < rows; i++)
@@ -277,6 +222,7 @@ static int importance(const struct ml_model *m, const struct design *d, size_t n
 			free(gain);
 			free(contrib);
 			free(imp);
+			free(x);
 			return -1;
 		}
 	}
@@ -300,6 +246,36 @@ static int importance(const struct ml_model *m, const struct design *d, size_t n
 	free(gain);
 	free(contrib);
 	free(imp);
+	free(x);
+	return 0;
+}
+
+/* The model's scores of the training rows: those training gave, else
+ * scored anew (sparse rows a block at a time, made dense). */
+static int training_scores(const struct ml_model *m, const struct design *d, double *pred,
+			   struct ml_err *err)
+{
+	enum { BLOCK = 1 << 16 };
+	size_t p = d->enc.ncols, rows = d->n < BLOCK ? d->n : BLOCK;
+
+	if (m->fitted) {
+		memcpy(pred, m->fitted, d->n * m->nout * sizeof *pred);
+		return 0;
+	}
+	if (d->x)
+		return ml_model_predict(m, d->x, d->n, pred, err);
+	float *x = malloc((rows ? rows : 1) * p * sizeof *x);
+	if (!x)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	for (size_t i = 0; i < d->n; i += BLOCK) {
+		size_t k = d->n - i < BLOCK ? d->n - i : BLOCK;
+		design_rows(d, i, k, x);
+		if (ml_model_predict(m, x, k, pred + i * m->nout, err) < 0) {
+			free(x);
+			return -1;
+		}
+	}
+	free(x);
 	return 0;
 }
 
@@ -353,7 +329,6 @@ int main(int argc, char **argv)
 	int chosen_owned = 0;
 
 	ml_cli_init(&cli, "ml-train", usage, argc, argv);
-	tr.cli = &cli;
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "t:a:p:o:", longopts, NULL)) != -1) {
 		if (ml_cli_common_option(&cli, opt, optarg))
 			continue;
@@ -442,9 +417,8 @@ int main(int argc, char **argv)
 
 	ml_cli_start_run(&cli);
 	struct ml_profile_opts popts = {0};
-	void *self = &tr;
-	if (!(tr.profile = ml_profile_new(&popts)) || !(tr.profiler_rec = ml_rec_new()) ||
-	    !(tr.profiler = ml_fanout_start(1, profile_line, &self))) {
+	if (!(tr.profile = ml_profile_new(&popts)) ||
+	    !(tr.reader = reader_start(&cli, &tr.table, tr.profile))) {
 		ml_warn("out of memory");
 		status = ML_EXIT_TROUBLE;
 		goto out;
@@ -454,26 +428,16 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	struct ml_each each = {.record = on_record, .input_done = on_input, .ctx = &tr,
-			       .run = cli.run, .hash = 1, .input_failed = ml_cli_input_failed};
-	int read_rc = ml_each_record(&each, argv + optind, (size_t)(argc - optind), &err);
-	struct ml_err perr;
-	if (ml_fanout_finish(tr.profiler, &perr) < 0 && read_rc == 0) {
-		err = perr;
-		read_rc = -1;
-	}
+	uint64_t failed_inputs = 0;
+	int read_rc = reader_read(tr.reader, argv + optind, (size_t)(argc - optind), &failed_inputs, &err);
 	/* inputs that could not be read were named as they came; a model of
 	 * the others would pass for a model of them all, so none is written */
-	if (read_rc == 0 && each.failed_inputs) {
+	if (read_rc == 0 && failed_inputs) {
 		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
-	for (size_t i = 0; i < tr.nsources && read_rc == 0; i++)
-		if (ml_profile_add_source(tr.profile, tr.source_bytes[i], tr.source_sha[i]) < 0)
-			read_rc = ml_err_set(&err, ML_ERR_IO, "out of memory");
 	if (read_rc < 0 ||
-	    ml_profile_finish(tr.profile, &err) < 0 ||
-	    design_build(&d, &tr.table, tr.profile, task, s.algo != ML_ALGO_GBDT, max_categories, &err) < 0 ||
+	    design_build(&d, &tr.table, task, s.algo != ML_ALGO_GBDT, max_categories, &err) < 0 ||
 	    (valid_path && read_valid(valid_path, &d, tr.table.target, &valid, cli.run, &err) < 0)) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
@@ -497,7 +461,7 @@ int main(int argc, char **argv)
 			double mean, sd;
 			ml_buf_reset(&cvjson);
 			if (grid_setting(&s, &params, g, &ps) < 0 ||
-			    cross_validate(&d, tr.table.w, n, &s, &ps, fold, &mean, &sd, &cvjson, &err) < 0) {
+			    cross_validate(&d, tr.table.w, &s, &ps, fold, &mean, &sd, &cvjson, &err) < 0) {
 				grid_setting_free(&ps);
 				status = ml_cli_report(&cli, &err);
 				goto out;
@@ -540,7 +504,7 @@ int main(int argc, char **argv)
 	}
 
 	/* the model, on all the records */
-	struct ml_dataset all = {.x = d.x, .n = n, .p = p, .y = d.y, .w = tr.table.w};
+	struct ml_dataset all = design_data(&d, tr.table.w);
 	struct ml_dataset vset = {.x = valid.x, .n = valid.n, .p = p, .y = valid.y};
 	if (ml_model_train(&model, s.algo, d.task, d.nclass, &chosen, &all, valid_path ? &vset : NULL,
 			   early_stop, s.seed, s.threads, &err) < 0) {
@@ -554,9 +518,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ml_buf_adds(&metrics, "{\"training\":");
-	if (model.fitted)
-		memcpy(pred, model.fitted, n * nout * sizeof *pred);
-	if ((!model.fitted && ml_model_predict(&model, d.x, n, pred, &err) < 0) ||
+	if (training_scores(&model, &d, pred, &err) < 0 ||
 	    score(d.task, d.nclass, d.y, pred, tr.table.w, n, &metrics, &train_main, &err) < 0) {
 		status = ml_cli_report(&cli, &err);
 		goto out;
@@ -611,7 +573,7 @@ int main(int argc, char **argv)
 		ml_buf_printf(&manifest, ",\"threads\":%d,\"rounds\":%llu", s.threads,
 			      (unsigned long long)model.rounds);
 	ml_buf_printf(&manifest, ",\"training\":{\"records\":%zu,\"bytes\":%llu,\"sources\":%s]}}",
-		      n, (unsigned long long)tr.bytes, tr.sources.len ? tr.sources.data : "[");
+		      n, (unsigned long long)reader_bytes(tr.reader), reader_sources(tr.reader));
 
 	if (!(bundle = ml_bundle_new())) {
 		ml_warn("out of memory");
@@ -698,13 +660,8 @@ out:
 	ml_model_free(&model);
 	design_free(&d);
 	table_free(&tr.table);
-	ml_fanout_free(tr.profiler);
-	ml_rec_free(tr.profiler_rec);
+	reader_free(tr.reader);
 	ml_profile_free(tr.profile);
-	for (size_t i = 0; i < tr.nsources; i++)
-		free(tr.source_sha[i]);
-	free(tr.source_sha);
-	free(tr.source_bytes);
 	search_free(&s);
 	free(params.keys);
 	free(params.values);
@@ -717,7 +674,6 @@ out:
 	ml_buf_free(&member);
 	ml_buf_free(&cvjson);
 	ml_buf_free(&table);
-	ml_buf_free(&tr.sources);
 	ml_cli_free_list(tr.table.only, tr.table.nonly);
 	ml_cli_free_list(tr.table.exclude, tr.table.nexclude);
 	return ml_cli_finish(&cli, status);

@@ -38,34 +38,73 @@ int make_folds(const struct design *d, size_t n, size_t k, uint64_t seed, unsign
 	return 0;
 }
 
-/* The rows of d (and weights) in or out of fold f. */
-static int subset(const struct design *d, const double *w, size_t n, const unsigned *fold,
-		  unsigned f, int in, struct ml_dataset *out, float **x, double **y, double **ww)
-{
-	size_t p = d->enc.ncols, m = 0;
+/* Some of d's rows, with their targets and weights. */
+struct part {
+	float *x;
+	struct ml_csr csr;
+	double *y, *w;
+	struct ml_dataset data;
+};
 
-	for (size_t i = 0; i < n; i++)
-		m += (fold[i] == f) == in;
-	*x = malloc((m ? m : 1) * p * sizeof **x);
-	*y = malloc((m ? m : 1) * sizeof **y);
-	*ww = w ? malloc((m ? m : 1) * sizeof **ww) : NULL;
-	if (!*x || !*y || (w && !*ww))
+static void part_free(struct part *pt)
+{
+	free(pt->x);
+	ml_csr_free(&pt->csr);
+	free(pt->y);
+	free(pt->w);
+}
+
+/* The rows of d in fold f (in) or out of it (!in): dense rows when dense,
+ * else as d has them (sparse for trees, which train on them as they are). */
+static int subset(const struct design *d, const double *w, const unsigned *fold, unsigned f,
+		  int in, int dense, struct part *pt)
+{
+	size_t p = d->enc.ncols, m = 0, nnz = 0;
+	int sparse = !d->x && !dense;
+
+	memset(pt, 0, sizeof *pt);
+	for (size_t i = 0; i < d->n; i++)
+		if ((fold[i] == f) == in) {
+			m++;
+			nnz += sparse ? d->csr.start[i + 1] - d->csr.start[i] : 0;
+		}
+	pt->y = malloc((m ? m : 1) * sizeof *pt->y);
+	pt->w = w ? malloc((m ? m : 1) * sizeof *pt->w) : NULL;
+	if (sparse) {
+		pt->csr.start = malloc((m + 1) * sizeof *pt->csr.start);
+		pt->csr.col = malloc((nnz ? nnz : 1) * sizeof *pt->csr.col);
+		pt->csr.val = malloc((nnz ? nnz : 1) * sizeof *pt->csr.val);
+	} else {
+		pt->x = malloc((m ? m : 1) * p * sizeof *pt->x);
+	}
+	if (!pt->y || (w && !pt->w) || (sparse ? !pt->csr.start || !pt->csr.col || !pt->csr.val : !pt->x))
 		return -1;
-	m = 0;
-	for (size_t i = 0; i < n; i++) {
+	m = nnz = 0;
+	for (size_t i = 0; i < d->n; i++) {
 		if ((fold[i] == f) != in)
 			continue;
-		memcpy(*x + m * p, d->x + i * p, p * sizeof **x);
-		(*y)[m] = d->y[i];
+		if (sparse) {
+			size_t from = d->csr.start[i], k = d->csr.start[i + 1] - from;
+			pt->csr.start[m] = nnz;
+			memcpy(pt->csr.col + nnz, d->csr.col + from, k * sizeof *pt->csr.col);
+			memcpy(pt->csr.val + nnz, d->csr.val + from, k * sizeof *pt->csr.val);
+			nnz += k;
+		} else {
+			design_rows(d, i, 1, pt->x + m * p);
+		}
+		pt->y[m] = d->y[i];
 		if (w)
-			(*ww)[m] = w[i];
+			pt->w[m] = w[i];
 		m++;
 	}
-	*out = (struct ml_dataset){.x = *x, .n = m, .p = p, .y = *y, .w = *ww};
+	if (sparse)
+		pt->csr.start[m] = nnz;
+	pt->data = (struct ml_dataset){.x = pt->x, .csr = sparse ? &pt->csr : NULL, .n = m, .p = p,
+				       .y = pt->y, .w = pt->w};
 	return 0;
 }
 
-int cross_validate(const struct design *d, const double *w, size_t n, const struct search *s,
+int cross_validate(const struct design *d, const double *w, const struct search *s,
 		   const struct ml_params *ps, const unsigned *fold, double *mean, double *sd,
 		   struct ml_buf *json, struct ml_err *err)
 {
@@ -75,33 +114,28 @@ int cross_validate(const struct design *d, const double *w, size_t n, const stru
 
 	ml_buf_adds(json, "[");
 	for (unsigned f = 0; f < s->folds && rc == 0; f++) {
-		struct ml_dataset tr, te;
-		float *xtr = NULL, *xte = NULL;
-		double *ytr = NULL, *yte = NULL, *wtr = NULL, *wte = NULL, *pred = NULL, main_metric = 0;
+		struct part tr = {0}, te = {0};
+		double *pred = NULL, main_metric = 0;
 		struct ml_model m = {0};
-		if (subset(d, w, n, fold, f, 0, &tr, &xtr, &ytr, &wtr) < 0 ||
-		    subset(d, w, n, fold, f, 1, &te, &xte, &yte, &wte) < 0 ||
-		    !(pred = malloc((te.n ? te.n : 1) * nout * sizeof *pred)))
+		/* the held-out fold is scored, which takes dense rows */
+		if (subset(d, w, fold, f, 0, 0, &tr) < 0 || subset(d, w, fold, f, 1, 1, &te) < 0 ||
+		    !(pred = malloc((te.data.n ? te.data.n : 1) * nout * sizeof *pred)))
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 		if (rc == 0)
-			rc = ml_model_train(&m, s->algo, d->task, d->nclass, ps, &tr, NULL, 0, s->seed,
+			rc = ml_model_train(&m, s->algo, d->task, d->nclass, ps, &tr.data, NULL, 0, s->seed,
 					    s->threads, err);
 		if (rc == 0)
-			rc = ml_model_predict(&m, te.x, te.n, pred, err);
+			rc = ml_model_predict(&m, te.x, te.data.n, pred, err);
 		if (rc == 0) {
 			if (f)
 				ml_buf_addc(json, ',');
-			rc = score(d->task, d->nclass, te.y, pred, te.w, te.n, json, &main_metric, err);
+			rc = score(d->task, d->nclass, te.y, pred, te.w, te.data.n, json, &main_metric, err);
 		}
 		sum += main_metric;
 		sum2 += main_metric * main_metric;
 		ml_model_free(&m);
-		free(xtr);
-		free(xte);
-		free(ytr);
-		free(yte);
-		free(wtr);
-		free(wte);
+		part_free(&tr);
+		part_free(&te);
 		free(pred);
 	}
 	ml_buf_adds(json, "]");

@@ -24,7 +24,7 @@ int make_folds(const struct design *d, size_t n, size_t k, uint64_t seed, unsign
 /* Trains on all folds but one and scores that one, for each fold: the mean
  * and standard deviation of the main metric, and each fold's metrics as a
  * JSON array appended to json. */
-int cross_validate(const struct design *d, const double *w, size_t n, const struct search *s,
+int cross_validate(const struct design *d, const double *w, const struct search *s,
 		   const struct ml_params *ps, const unsigned *fold, double *mean, double *sd,
 		   struct ml_buf *json, struct ml_err *err);
 /* --grid KEY=V1,V2,...: one axis of the grid. */

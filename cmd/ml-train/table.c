@@ -207,6 +207,66 @@ static int settle_kind(struct tcol *c, enum tcol_kind k, size_t nrows, struct ml
 	return 0;
 }
 
+/* The column of field i of r, added when new.  Records mostly have their
+ * fields in the same order, so the column field i had in the last record
+ * is tried before the names are hashed. */
+static struct tcol *column_of(struct table *t, const struct ml_rec *r, size_t i, struct ml_err *err)
+{
+	size_t klen;
+	int escaped;
+	const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
+	struct tcol *c = i < t->nat ? t->at[i] : NULL;
+
+	if (c && !escaped && c->name_len == klen && !memcmp(c->name, key, klen))
+		return c;
+	if (escaped) {
+		ml_buf_reset(&t->scratch);
+		if (ml_rec_key(r, i, &t->scratch) < 0) {
+			ml_err_set(err, ML_ERR_IO, "out of memory");
+			return NULL;
+		}
+		key = t->scratch.data ? t->scratch.data : "";
+		klen = t->scratch.len;
+	}
+	if (!(c = lookup(t, key, klen)) && !(c = add_column(t, key, klen))) {
+		ml_err_set(err, ML_ERR_IO, "out of memory");
+		return NULL;
+	}
+	if (i >= t->nat) {
+		size_t cap = i + 1 > 2 * t->nat ? i + 1 : 2 * t->nat;
+		struct tcol **v = realloc(t->at, cap * sizeof *v);
+		if (!v) {
+			ml_err_set(err, ML_ERR_IO, "out of memory");
+			return NULL;
+		}
+		memset(v + t->nat, 0, (cap - t->nat) * sizeof *v);
+		t->at = v;
+		t->nat = cap;
+	}
+	t->at[i] = c;
+	return c;
+}
+
+/* Field i of r, a string, decoded: its bytes in the line when it has no
+ * escapes (most have none), else unescaped into the table's scratch. */
+static int string_of(struct table *t, const struct ml_rec *r, size_t i, const char **s, size_t *n)
+{
+	size_t len;
+	const char *raw = ml_rec_value_raw(r, i, &len);
+
+	if (!memchr(raw + 1, '\\', len - 2)) {
+		*s = raw + 1;
+		*n = len - 2;
+		return 0;
+	}
+	ml_buf_reset(&t->scratch);
+	if (ml_rec_string(r, i, &t->scratch) < 0)
+		return -1;
+	*s = t->scratch.data ? t->scratch.data : "";
+	*n = t->scratch.len;
+	return 0;
+}
+
 int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 {
 	size_t nf = ml_rec_count(r), row = t->nrows;
@@ -220,19 +280,9 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 	if (t->w)
 		t->w[row] = 1;
 	for (size_t i = 0; i < nf; i++) {
-		size_t klen;
-		int escaped;
-		const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
-		if (escaped) {
-			ml_buf_reset(&t->scratch);
-			if (ml_rec_key(r, i, &t->scratch) < 0)
-				return ml_err_set(err, ML_ERR_IO, "out of memory");
-			key = t->scratch.data ? t->scratch.data : "";
-			klen = t->scratch.len;
-		}
-		struct tcol *c = lookup(t, key, klen);
-		if (!c && !(c = add_column(t, key, klen)))
-			return ml_err_set(err, ML_ERR_IO, "out of memory");
+		struct tcol *c = column_of(t, r, i, err);
+		if (!c)
+			return -1;
 		if (!c->used)
 			continue;
 		int is_target = c->is_target, is_weight = c->is_weight;
@@ -269,11 +319,11 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			break;
 		case ML_JSON_STRING: {
 			uint32_t code;
+			const char *str;
+			size_t len;
 			if (settle_kind(c, TCOL_STRING, row, err) < 0)
 				return -1;
-			ml_buf_reset(&t->scratch);
-			if (ml_rec_string(r, i, &t->scratch) < 0 ||
-			    string_code(c, t->scratch.data ? t->scratch.data : "", t->scratch.len, &code) < 0)
+			if (string_of(t, r, i, &str, &len) < 0 || string_code(c, str, len, &code) < 0)
 				return ml_err_set(err, ML_ERR_IO, "out of memory");
 			c->cell[row] = code;
 			if (is_target)
@@ -308,6 +358,7 @@ void table_free(struct table *t)
 	}
 	free(t->cols);
 	free(t->lookup);
+	free(t->at);
 	free(t->y);
 	free(t->w);
 	ml_buf_free(&t->scratch);

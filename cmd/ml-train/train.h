@@ -1,6 +1,7 @@
-/* ml-train's parts: the training table (table.c), the design matrix and
- * the classes (design.c), cross-validation and the grid (search.c), and the
- * bundle it writes (bundle_out.c). */
+/* ml-train's parts: the reading of the records (read.c) into the training
+ * table (table.c) and the profile, the design matrix and the classes
+ * (design.c), cross-validation and the grid (search.c), and the metrics
+ * (score.c). */
 #ifndef TRAIN_H
 #define TRAIN_H
 
@@ -8,7 +9,7 @@
 #include <stdint.h>
 
 #include "ml_cli.h"
-#include "ml_each.h"
+#include "ml_rec.h"
 #include "ml_encode.h"
 #include "ml_model.h"
 #include "ml_profile.h"
@@ -38,6 +39,8 @@ struct table {
 	size_t ncols, colcap;
 	size_t *lookup;		/* open addressing over names: column + 1 */
 	size_t nlookup;
+	struct tcol **at;	/* the column of each field of the last record */
+	size_t nat;
 	size_t nrows, rowcap;
 	const char *target, *weight;
 	double *y;		/* the target as read (numbers, booleans 0/1) */
@@ -55,11 +58,33 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err);
 struct tcol *table_find(const struct table *t, const char *name);
 void table_free(struct table *t);
 
+/* read.c: the records of the inputs, read into the table and the training
+ * profile on threads of their own. */
+struct reader;
+
+/* Starts the threads that fill t and p; NULL when memory or threads are
+ * out. */
+struct reader *reader_start(struct ml_cli *cli, struct table *t, struct ml_profile *p);
+/* Reads the inputs (none: standard input), each logged in the run log: 0
+ * once the table and the profile hold every record, -1 with err
+ * ("FILE:LINE: why" for a record it cannot take).  An input that cannot be
+ * read is named on stderr and counted in *failed, and the others are still
+ * read. */
+int reader_read(struct reader *rd, char *const *paths, size_t n, uint64_t *failed,
+		struct ml_err *err);
+/* The inputs' bytes, and their SHA-256 as a JSON array without its "]". */
+uint64_t reader_bytes(const struct reader *rd);
+const char *reader_sources(const struct reader *rd);
+/* Stops the threads (when reading never began) and frees rd. */
+void reader_free(struct reader *rd);
+
 /* What design.c makes of the table. */
 struct design {
 	enum ml_task task;
+	size_t n;		/* rows */
 	struct ml_encoding enc;
-	float *x;		/* nrows x enc.ncols */
+	float *x;		/* nrows x enc.ncols: linear models */
+	struct ml_csr csr;	/* or the same rows sparse: trees */
 	double *y;		/* class index or value */
 	size_t nclass;
 	struct ml_buf classes;	/* the class labels, a JSON array */
@@ -67,9 +92,14 @@ struct design {
 };
 
 /* Decides the task (forced when task >= 0) and the classes from the target,
- * the features and their encoding from the profile, and fills the matrix. */
-int design_build(struct design *d, struct table *t, const struct ml_profile *p, int task,
-		 int standardize, size_t max_categories, struct ml_err *err);
+ * the features and their encoding (standardised for linear models), and
+ * fills the matrix: dense for linear models, sparse for trees. */
+int design_build(struct design *d, struct table *t, int task, int standardize,
+		 size_t max_categories, struct ml_err *err);
+/* Rows first .. first + count - 1 as dense rows into out (count x ncols). */
+void design_rows(const struct design *d, size_t first, size_t count, float *out);
+/* d's rows as training data. */
+struct ml_dataset design_data(const struct design *d, const double *w);
 void design_free(struct design *d);
 
 /* The metrics of predictions pred (per row: 1 value, or nclass

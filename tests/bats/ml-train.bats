@@ -368,6 +368,26 @@ EOF
 		"[$(grep -c '"flag": true' "$BIN"),$(grep -c '"flag": false' "$BIN")]"
 }
 
+@test "records in many blocks and several inputs give the model, encoding and metrics of their concatenation, and ml-stats' profile of them" {
+	local i
+	# 40000 records, 3 MB: many of the blocks the reading hands its
+	# threads, with blank lines among them and CRLF line ends in part
+	for i in $(seq 100); do
+		cat "$BIN"
+		if [ $((i % 7)) = 0 ]; then echo; fi
+	done >big.ndjson
+	head -n 20000 big.ndjson >a.ndjson
+	tail -n +20001 big.ndjson | sed 's/$/\r/' >b.ndjson
+	ml-train -t y -a gbdt -p rounds=5 -o one.bundle big.ndjson
+	ml-train -t y -a gbdt -p rounds=5 -o two.bundle a.ndjson b.ndjson
+	for i in model.json preprocess.json metrics.json; do
+		assert_bytes_equal <(member one.bundle "$i") <(member two.bundle "$i")
+	done
+	assert_equal "$(manifest two.bundle | jq -c '[.training.records, (.training.sources | length)]')" '[40000,2]'
+	ml-stats a.ndjson b.ndjson >want.ndjson
+	assert_bytes_equal want.ndjson <(member two.bundle profile.ndjson)
+}
+
 @test "metrics.json's training metrics equal scikit-learn's on ml-predict's predictions of the training data, to 1e-9" {
 	local data opts args=() i=0
 	while read -r data opts; do
@@ -747,6 +767,18 @@ EOF
 @test "a malformed line is refused with its file and line" {
 	{ head -3 "$BIN"; echo '{"x": 1,'; } >bad.ndjson
 	refused "bad.ndjson:4: " -t y bad.ndjson
+}
+
+@test "a bad record far into an input is named with its file and line, in a second input too" {
+	local i
+	for i in $(seq 50); do cat "$BIN"; done >big.ndjson
+	{ cat big.ndjson; echo; echo '{"x": 1,'; } >bad.ndjson
+	refused "bad.ndjson:20002: malformed JSON" -t y bad.ndjson
+	{ head -n 15000 big.ndjson; echo '{"x":"one","y":"no"}'; } >mixed.ndjson
+	refused "mixed.ndjson:15001: field 'x' is a string here, a number in earlier records" -t y big.ndjson mixed.ndjson
+	# the first bad record, and no other, is named
+	{ head -n 15000 big.ndjson; echo '{"x":1}'; cat big.ndjson; echo '{'; } >two.ndjson
+	refused "^ml-train: two.ndjson:15001: no value for the target 'y'$" -t y two.ndjson
 }
 
 @test "--weight with logistic, and linear with a classification target, are refused" {
