@@ -300,6 +300,13 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			if (!isfinite(x))
 				return ml_err_set(err, ML_ERR_DATA, "field '%s': %s does not fit a double",
 						  c->name, "a number");
+			/* the table holds 32-bit floats: 1e39 is finite as a
+			 * double and infinite here (XGBoost then refused the
+			 * whole matrix, with no place) */
+			if (!isfinite((float)x) && !is_target && !is_weight)
+				return ml_err_set(err, ML_ERR_DATA,
+						  "field '%s': %g does not fit the model's 32-bit floats",
+						  c->name, x);
 			c->cell[row] = float_bits((float)x);
 			if (is_target)
 				t->y[row] = x, have_target = 1;

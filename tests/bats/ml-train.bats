@@ -759,6 +759,9 @@ EOF
 	# a number too large for a double
 	{ head -2 "$BIN"; echo '{"x":1e400,"y":"no"}'; } >big.ndjson
 	refused "big.ndjson:3: field 'x'.* does not fit a double" -t y big.ndjson
+	# finite as a double, infinite as the model's 32-bit float
+	{ head -2 "$BIN"; echo '{"x":1e39,"y":"no"}'; } >big39.ndjson
+	refused "big39.ndjson:3: field 'x': 1e\\+39 does not fit the model's 32-bit floats" -t y -a gbdt big39.ndjson
 	# the target itself of two types
 	printf '%s\n' '{"x":1,"y":1}' '{"x":2,"y":"one"}' >target.ndjson
 	refused "target.ndjson:2: field 'y'" -t y target.ndjson
