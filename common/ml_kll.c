@@ -936,32 +936,90 @@ static int rd_string(struct rd *r, const char **raw, size_t *rawlen, int *escape
 	return 0;
 }
 
-/* The span of a JSON number at r->p, copied NUL-terminated into buf. */
-static int rd_number_text(struct rd *r, char *buf, size_t size)
+/* Whether c can be part of a JSON number. */
+static int number_byte(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* The JSON number at r->p as the span *s, *n; r->p after it. */
+static int rd_number_span(struct rd *r, const char **s, size_t *n)
 {
 	const char *b = r->p, *e = b;
 
-	while (e < r->end && *e && strchr("0123456789+-.eE", *e))
+	while (e < r->end && number_byte(*e))
 		e++;
 	if (e == b || !ml_json_is_number(b, (size_t)(e - b)))
 		return rd_fail(r, "expected a number at byte %td", b - r->start);
-	if ((size_t)(e - b) >= size)
-		return rd_fail(r, "number too long at byte %td", b - r->start);
-	memcpy(buf, b, (size_t)(e - b));
-	buf[e - b] = '\0';
+	*s = b;
+	*n = (size_t)(e - b);
 	r->p = e;
 	return 0;
+}
+
+/* The number s[0..n) copied NUL-terminated into buf. */
+static int rd_number_copy(struct rd *r, const char *s, size_t n, char *buf, size_t size)
+{
+	if (n >= size)
+		return rd_fail(r, "number too long at byte %td", s - r->start);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Reads the number at r->p when it is plain: JSON's grammar, no exponent,
+ * at most 19 digits that make an integer m of at most 2^53, at most 22
+ * after the point.  Then it is m / 10^f, one correctly rounded division of
+ * exact numbers (Clinger's fast path), the double strtod gives.  1 with *x
+ * and r->p past it, or 0 (nothing read) for the general reader.  A sketch
+ * is written mostly so (short_decimal); checking the text, copying it and
+ * strtod took most of the time of reading one back. */
+static int rd_plain(struct rd *r, double *x)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+	const char *p = r->p, *end = r->end, *first, *point = NULL;
+	uint64_t m = 0;
+	size_t digits;
+	int neg = p < end && *p == '-';
+
+	first = p += neg;
+	for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	digits = (size_t)(p - first);
+	/* JSON: an integer part, without leading zeros */
+	if (digits == 0 || (*first == '0' && digits > 1))
+		return 0;
+	if (p < end && *p == '.') {
+		point = ++p;
+		for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
+			m = m * 10 + (uint64_t)(*p - '0');
+		if (p == point)
+			return 0;
+		digits += (size_t)(p - point);
+	}
+	/* 19 digits cannot overflow m */
+	if ((p < end && number_byte(*p)) || digits > 19 || m > (uint64_t)1 << 53 ||
+	    (point && p - point > 22))
+		return 0;
+	double v = point ? (double)m / pow10[p - point] : (double)m;
+	*x = neg ? -v : v;
+	r->p = p;
+	return 1;
 }
 
 /* A value of the sketch: a number, or "inf" or "-inf". */
 static int rd_double(struct rd *r, double *x)
 {
 	char buf[512];
+	const char *s;
+	size_t n;
 
 	r->p = ml_json_skip_ws(r->p, r->end);
 	if (r->p < r->end && *r->p == '"') {
 		const char *raw;
-		size_t n;
 		int esc;
 		if (rd_string(r, &raw, &n, &esc) < 0)
 			return -1;
@@ -974,7 +1032,9 @@ static int rd_double(struct rd *r, double *x)
 				       raw - 1 - r->start);
 		return 0;
 	}
-	if (rd_number_text(r, buf, sizeof buf) < 0)
+	if (rd_plain(r, x))
+		return 0;
+	if (rd_number_span(r, &s, &n) < 0 || rd_number_copy(r, s, n, buf, sizeof buf) < 0)
 		return -1;
 	*x = strtod(buf, NULL);         /* correctly rounded; 1e400 is inf */
 	return 0;
@@ -985,10 +1045,10 @@ static int rd_u64(struct rd *r, const char *key, uint64_t *v)
 {
 	char buf[64], *end;
 	const char *at;
+	size_t n;
 
 	r->p = ml_json_skip_ws(r->p, r->end);
-	at = r->p;
-	if (rd_number_text(r, buf, sizeof buf) < 0)
+	if (rd_number_span(r, &at, &n) < 0 || rd_number_copy(r, at, n, buf, sizeof buf) < 0)
 		return -1;
 	errno = 0;
 	*v = strtoull(buf, &end, 10);

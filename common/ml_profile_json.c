@@ -1,6 +1,7 @@
 /* Profiles as NDJSON: a dataset line, then one line per column. */
 #include <errno.h>
 #include <jv.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,16 @@
 static const double quantile_at[] = {0.01, 0.05, 0.25, 0.50, 0.75, 0.95, 0.99};
 static const char *const quantile_name[] = {"p1", "p5", "p25", "p50", "p75", "p95", "p99"};
 
+/* v in decimal, as %llu writes it, without printf reading a format for
+ * each of the many counts of a profile */
 static void put_u64(struct ml_buf *b, uint64_t v)
 {
-	ml_buf_printf(b, "%llu", (unsigned long long)v);
+	char s[20], *p = s + sizeof s;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	ml_buf_add(b, p, (size_t)(s + sizeof s - p));
 }
 
 static void put_key(struct ml_buf *b, const char *key)
@@ -205,21 +213,37 @@ int ml_profile_to_ndjson(struct ml_profile *p, struct ml_buf *out)
 	return ml_buf_terminate(out);
 }
 
-/* Reading. */
+/* Reading.
+ *
+ * A profile line is indexed once by ml_rec (strict JSON, nothing copied),
+ * its objects ("types", "number", "string", ...) are indexed the same way
+ * from their raw text, and the raw text of a sketch and of string counts
+ * goes straight to their own readers.  The reader was built on libjq; what
+ * it accepted and the messages it gave are kept (see read_raw_or_as_jq). */
 
 struct ml_profile_reader {
 	struct ml_profile_opts opts;
 	struct ml_profile *p;	/* the profile being read, or NULL between profiles */
 	uint64_t expect;	/* column lines still to come */
 	uint64_t line;
+	struct ml_rec *doc;	/* the line */
+	struct ml_rec *obj;	/* an object of the line */
+	struct ml_rec *inner;	/* an object inside that one ("length" in "string") */
+	struct ml_buf text;	/* a decoded string; a value as libjq prints it */
 };
 
 struct ml_profile_reader *ml_profile_reader_new(const struct ml_profile_opts *opts)
 {
 	struct ml_profile_reader *rd = calloc(1, sizeof *rd);
 
-	if (rd && opts)
+	if (!rd)
+		return NULL;
+	if (opts)
 		rd->opts = *opts;
+	if (!(rd->doc = ml_rec_new()) || !(rd->obj = ml_rec_new()) || !(rd->inner = ml_rec_new())) {
+		ml_profile_reader_free(rd);
+		return NULL;
+	}
 	return rd;
 }
 
@@ -228,6 +252,10 @@ void ml_profile_reader_free(struct ml_profile_reader *rd)
 	if (!rd)
 		return;
 	ml_profile_free(rd->p);
+	ml_rec_free(rd->doc);
+	ml_rec_free(rd->obj);
+	ml_rec_free(rd->inner);
+	ml_buf_free(&rd->text);
 	free(rd);
 }
 
@@ -236,80 +264,178 @@ static int bad(struct ml_err *err, const char *fmt, const char *what)
 	return ml_err_set(err, ML_ERR_DATA, fmt, what);
 }
 
-/* field of obj as a non-negative integer; -1 when absent or not one */
-static int get_u64(jv obj, const char *key, uint64_t *out)
+/* Index of field key of r, -1 when absent or when r is NULL (the object
+ * was not one). */
+static ssize_t field(const struct ml_rec *r, const char *key)
 {
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
-		return -1;
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
-	/* below 2^64: converting a larger double to uint64_t is undefined
-	 * (found by fuzz_profile: a count of 3.3e96) */
-	int ok = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 &&
-		 jv_number_value(v) < 18446744073709551616.0 &&
-		 jv_number_value(v) == floor(jv_number_value(v));
-	if (ok)
-		*out = (uint64_t)jv_number_value(v);
-	jv_free(v);
-	return ok ? 0 : -1;
+	return r ? ml_rec_find(r, key, strlen(key)) : -1;
 }
 
-/* field of obj as a double; null reads as def; -1 when of another kind */
-static int get_double(jv obj, const char *key, double def, double *out)
+static int field_is(const struct ml_rec *r, const char *key, enum ml_json_type type)
 {
-	if (jv_get_kind(obj) != JV_KIND_OBJECT)
-		return -1;
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
-	int rc = 0;
+	ssize_t i = field(r, key);
 
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		*out = jv_number_value(v);
-	else if (jv_get_kind(v) == JV_KIND_NULL)
+	return i >= 0 && ml_rec_type(r, (size_t)i) == type;
+}
+
+/* Field key of r indexed into sub when it is an object; sub, or NULL when
+ * it is absent or of another type. */
+static struct ml_rec *object_field(const struct ml_rec *r, const char *key, struct ml_rec *sub)
+{
+	ssize_t i = field(r, key);
+	struct ml_err ignored;
+	const char *raw;
+	size_t len;
+
+	if (i < 0 || ml_rec_type(r, (size_t)i) != ML_JSON_OBJECT)
+		return NULL;
+	raw = ml_rec_value_raw(r, (size_t)i, &len);
+	/* cannot fail but for memory: the line was checked whole */
+	return ml_rec_parse(sub, raw, len, &ignored) == 0 ? sub : NULL;
+}
+
+/* Field key of r decoded into buf (NUL-terminated); -1 when absent, not a
+ * string, or memory is out. */
+static int string_field(const struct ml_rec *r, const char *key, struct ml_buf *buf)
+{
+	ssize_t i = field(r, key);
+
+	ml_buf_reset(buf);
+	if (i < 0 || ml_rec_type(r, (size_t)i) != ML_JSON_STRING)
+		return -1;
+	return ml_rec_string(r, (size_t)i, buf) < 0 || ml_buf_terminate(buf) < 0 ? -1 : 0;
+}
+
+/* field of r as a non-negative integer; -1 when absent or not one */
+static int get_u64(const struct ml_rec *r, const char *key, uint64_t *out)
+{
+	ssize_t i = field(r, key);
+	double x;
+
+	if (i < 0 || ml_rec_number(r, (size_t)i, &x) < 0)
+		return -1;
+	/* below 2^64: converting a larger double to uint64_t is undefined
+	 * (found by fuzz_profile: a count of 3.3e96) */
+	if (!(x >= 0 && x < 18446744073709551616.0 && x == floor(x)))
+		return -1;
+	*out = (uint64_t)x;
+	return 0;
+}
+
+/* field of r as a double; null reads as def; -1 when absent or of another type */
+static int get_double(const struct ml_rec *r, const char *key, double def, double *out)
+{
+	ssize_t i = field(r, key);
+
+	if (i < 0)
+		return -1;
+	if (ml_rec_type(r, (size_t)i) == ML_JSON_NULL) {
 		*out = def;
-	else
-		rc = -1;
-	jv_free(v);
+		return 0;
+	}
+	return ml_rec_number(r, (size_t)i, out);
+}
+
+/* The value raw[0..len) as libjq prints it (compact) into out; -1 when it
+ * cannot be had. */
+static int as_jq_prints(const char *raw, size_t len, struct ml_buf *out)
+{
+	if (len > INT_MAX)
+		return -1;
+	jv v = jv_parse_sized(raw, (int)len);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return -1;
+	}
+	jv text = jv_dump_string(v, 0);
+	ml_buf_reset(out);
+	int rc = ml_buf_add(out, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)));
+	jv_free(text);
 	return rc;
 }
 
-static int read_dataset(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
+/* A sketch or string counts read from their raw text by parse (ml_kll or
+ * ml_cat), NULL with err when refused.  Those readers were once given the
+ * text as libjq printed it back, which merges a key given twice and writes
+ * 200.0 as 200; a text refused raw is read again that way, so that what was
+ * accepted still is, and what was refused is refused in the same words.
+ * Profiles as written are read raw, once. */
+static void *read_raw_or_as_jq(void *(*parse)(const char *, size_t, struct ml_err *),
+			       const char *raw, size_t len, struct ml_buf *tmp, struct ml_err *err)
 {
-	jv format = jv_object_get(jv_copy(doc), jv_string("format"));
-	jv version = jv_object_get(jv_copy(doc), jv_string("version"));
-	int rc = 0;
+	void *got = parse(raw, len, err);
 
-	if (jv_get_kind(format) != JV_KIND_STRING || strcmp(jv_string_value(format), ML_PROFILE_FORMAT) != 0)
-		rc = ml_err_set(err, ML_ERR_DATA, "not an mlpipe profile (\"format\" is not \"%s\")",
-				ML_PROFILE_FORMAT);
-	else if (jv_get_kind(version) != JV_KIND_NUMBER)
-		rc = ml_err_set(err, ML_ERR_DATA, "profile \"version\" is not a number (this reads version %d)",
-				ML_PROFILE_VERSION);
-	else if (jv_number_value(version) != ML_PROFILE_VERSION)
-		rc = ml_err_set(err, ML_ERR_DATA, "profile version %g is not the version read here (%d)",
-				jv_number_value(version), ML_PROFILE_VERSION);
-	jv_free(format);
-	jv_free(version);
-	if (rc < 0)
-		return -1;
+	if (got || as_jq_prints(raw, len, tmp) < 0)
+		return got;
+	return parse(tmp->data, tmp->len, err);
+}
+
+static void *read_sketch(const char *text, size_t len, struct ml_err *err)
+{
+	return ml_kll_from_json(text, len, err);
+}
+
+static void *read_counts(const char *text, size_t len, struct ml_err *err)
+{
+	return ml_cat_from_json(text, len, ML_CAT_EXACT_LIMIT, err);
+}
+
+/* The strings of the array field key of r added as sources; others skipped. */
+static void read_sources(struct ml_profile *p, const struct ml_rec *r, const char *key, struct ml_buf *buf)
+{
+	ssize_t i = field(r, key);
+	const char *q, *end;
+	size_t len;
+
+	if (i < 0 || ml_rec_type(r, (size_t)i) != ML_JSON_ARRAY)
+		return;
+	q = ml_rec_value_raw(r, (size_t)i, &len);
+	end = q + len;
+	/* the array was checked with the line: it scans without fail */
+	for (q = ml_json_skip_ws(q + 1, end); q < end && *q != ']'; q = ml_json_skip_ws(q, end)) {
+		struct ml_json_fail fail;
+		enum ml_json_type type;
+		const char *after = ml_json_scan_value(q, end, 1, &type, &fail);
+		if (!after)
+			return;
+		ml_buf_reset(buf);
+		if (type == ML_JSON_STRING && ml_json_unescape(q + 1, (size_t)(after - q - 2), buf) == 0 &&
+		    ml_buf_terminate(buf) == 0)
+			ml_profile_add_source(p, 0, buf->data);
+		q = ml_json_skip_ws(after, end);
+		if (q < end && *q == ',')
+			q++;
+	}
+}
+
+static int read_dataset(struct ml_profile_reader *rd, const struct ml_rec *doc, struct ml_err *err)
+{
+	ssize_t version = field(doc, "version");
+	double v;
+
+	if (string_field(doc, "format", &rd->text) < 0 || strcmp(rd->text.data, ML_PROFILE_FORMAT) != 0)
+		return ml_err_set(err, ML_ERR_DATA, "not an mlpipe profile (\"format\" is not \"%s\")",
+				  ML_PROFILE_FORMAT);
+	if (version < 0 || ml_rec_number(doc, (size_t)version, &v) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "profile \"version\" is not a number (this reads version %d)",
+				  ML_PROFILE_VERSION);
+	if (v != ML_PROFILE_VERSION)
+		return ml_err_set(err, ML_ERR_DATA, "profile version %g is not the version read here (%d)",
+				  v, ML_PROFILE_VERSION);
 	if (!(rd->p = ml_profile_new(&rd->opts)))
 		return ml_err_sys(err, ENOMEM, "cannot read a profile");
 	if (get_u64(doc, "records", &rd->p->records) < 0 || get_u64(doc, "columns", &rd->expect) < 0 ||
 	    get_u64(doc, "bytes", &rd->p->bytes) < 0)
 		return bad(err, "profile dataset line: %s", "\"records\", \"columns\" and \"bytes\" must be counts");
-	jv sources = jv_object_get(jv_copy(doc), jv_string("sources"));
-	if (jv_get_kind(sources) == JV_KIND_ARRAY) {
-		jv_array_foreach(sources, i, s) {
-			if (jv_get_kind(s) == JV_KIND_STRING)
-				ml_profile_add_source(rd->p, 0, jv_string_value(s));
-			jv_free(s);
-		}
-	}
-	jv_free(sources);
+	read_sources(rd->p, doc, "sources", &rd->text);
 	return 0;
 }
 
-static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
+static int read_numbers(struct ml_profile_reader *rd, struct ml_column *c, const struct ml_rec *num,
+			struct ml_err *err)
 {
 	struct ml_numstats *s = &c->num;
+	ssize_t sketch = field(num, "sketch");
 
 	if (get_u64(num, "count", &s->count) < 0 || get_u64(num, "zeros", &s->zeros) < 0 ||
 	    get_u64(num, "negatives", &s->negatives) < 0 || get_u64(num, "nonfinite", &s->nonfinite) < 0 ||
@@ -318,9 +444,7 @@ static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
 	    get_double(num, "sum", 0, &s->sum) < 0 || get_double(num, "sum_c", 0, &s->sum_c) < 0)
 		return bad(err, "column '%s': \"number\" lacks a count or a moment", c->name);
 	/* profiles written before integers were counted do not say */
-	jv integers = jv_object_get(jv_copy(num), jv_string("integers"));
-	s->integers_unknown = jv_get_kind(integers) == JV_KIND_INVALID;
-	jv_free(integers);
+	s->integers_unknown = field(num, "integers") < 0;
 	if (!s->integers_unknown && get_u64(num, "integers", &s->integers) < 0)
 		return bad(err, "column '%s': \"integers\" is not a count", c->name);
 	/* sum was written with its compensation added in */
@@ -332,47 +456,37 @@ static int read_numbers(struct ml_column *c, jv num, struct ml_err *err)
 		s->shift = s->mean;
 		s->mean_s = 0;
 	}
-	jv sketch = jv_object_get(jv_copy(num), jv_string("sketch"));
-	if (jv_get_kind(sketch) == JV_KIND_OBJECT) {
-		jv text = jv_dump_string(sketch, 0);
-		s->sketch = ml_kll_from_json(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)), err);
-		jv_free(text);
-		if (!s->sketch)
+	if (sketch >= 0 && ml_rec_type(num, (size_t)sketch) == ML_JSON_OBJECT) {
+		size_t len;
+		const char *raw = ml_rec_value_raw(num, (size_t)sketch, &len);
+		if (!(s->sketch = read_raw_or_as_jq(read_sketch, raw, len, &rd->text, err)))
 			return ml_err_prefix(err, "column '%s': sketch", c->name);
 		if (ml_kll_count(s->sketch) != s->count)
 			return bad(err, "column '%s': the sketch does not hold \"count\" values", c->name);
-	} else {
-		jv_free(sketch);
-		if (s->count)
-			return bad(err, "column '%s': numbers without their sketch", c->name);
+	} else if (s->count) {
+		return bad(err, "column '%s': numbers without their sketch", c->name);
 	}
 	return 0;
 }
 
-static int read_strings(struct ml_column *c, jv str, struct ml_err *err)
+static int read_strings(struct ml_profile_reader *rd, struct ml_column *c, const struct ml_rec *str,
+			struct ml_err *err)
 {
-	jv counts = jv_object_get(jv_copy(str), jv_string("counts"));
-	jv length = jv_object_get(jv_copy(str), jv_string("length"));
-	int rc = 0;
+	const struct ml_rec *length = object_field(str, "length", rd->inner);
+	ssize_t counts = field(str, "counts");
+	size_t len;
 
-	if (jv_get_kind(counts) != JV_KIND_OBJECT || jv_get_kind(length) != JV_KIND_OBJECT) {
-		rc = bad(err, "column '%s': \"string\" lacks \"counts\" or \"length\"", c->name);
-	} else {
-		jv text = jv_dump_string(jv_copy(counts), 0);
-		c->cat = ml_cat_from_json(jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)),
-					  ML_CAT_EXACT_LIMIT, err);
-		jv_free(text);
-		if (!c->cat)
-			rc = ml_err_prefix(err, "column '%s': counts", c->name);
-		else if (get_u64(length, "min", &c->len_min) < 0 || get_u64(length, "max", &c->len_max) < 0 ||
-			 get_u64(length, "sum", &c->len_sum) < 0)
-			rc = bad(err, "column '%s': \"length\" lacks min, max or sum", c->name);
-		else if (ml_cat_total(c->cat) == 0)
-			c->len_min = UINT64_MAX;
-	}
-	jv_free(counts);
-	jv_free(length);
-	return rc;
+	if (counts < 0 || ml_rec_type(str, (size_t)counts) != ML_JSON_OBJECT || !length)
+		return bad(err, "column '%s': \"string\" lacks \"counts\" or \"length\"", c->name);
+	const char *raw = ml_rec_value_raw(str, (size_t)counts, &len);
+	if (!(c->cat = read_raw_or_as_jq(read_counts, raw, len, &rd->text, err)))
+		return ml_err_prefix(err, "column '%s': counts", c->name);
+	if (get_u64(length, "min", &c->len_min) < 0 || get_u64(length, "max", &c->len_max) < 0 ||
+	    get_u64(length, "sum", &c->len_sum) < 0)
+		return bad(err, "column '%s': \"length\" lacks min, max or sum", c->name);
+	if (ml_cat_total(c->cat) == 0)
+		c->len_min = UINT64_MAX;
+	return 0;
 }
 
 /* The counts of a column read back agree with each other and with the
@@ -402,56 +516,71 @@ static int check_column(const struct ml_profile *p, const struct ml_column *c, s
 	return 0;
 }
 
-static int read_column(struct ml_profile_reader *rd, jv doc, struct ml_err *err)
+/* The "types" and "boolean" counts of a column line. */
+static int read_types(struct ml_profile_reader *rd, struct ml_column *c, const struct ml_rec *doc,
+		      struct ml_err *err)
 {
 	static const char *const type_names[] = {"null", "boolean", "number", "string", "array", "object"};
-	jv name = jv_object_get(jv_copy(doc), jv_string("column"));
-	struct ml_column *c;
-	int rc = 0;
+	const struct ml_rec *types = object_field(doc, "types", rd->obj);
+	uint64_t t[6] = {0};
 
-	if (jv_get_kind(name) != JV_KIND_STRING) {
-		jv_free(name);
-		return bad(err, "profile column line without a %s name", "\"column\"");
+	for (int i = 0; i < 6; i++)
+		if (get_u64(types, type_names[i], &t[i]) < 0)
+			return bad(err, "column '%s': \"types\" must count null, boolean, number, string, array and object", c->name);
+	c->types[ML_JSON_NULL] = t[0];
+	c->types[ML_JSON_NUMBER] = t[2];
+	c->types[ML_JSON_STRING] = t[3];
+	c->types[ML_JSON_ARRAY] = t[4];
+	c->types[ML_JSON_OBJECT] = t[5];
+	if (t[1]) {
+		const struct ml_rec *boolean = object_field(doc, "boolean", rd->obj);
+		if (get_u64(boolean, "true", &c->types[ML_JSON_TRUE]) < 0 ||
+		    get_u64(boolean, "false", &c->types[ML_JSON_FALSE]) < 0 ||
+		    c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE] != t[1])
+			return bad(err, "column '%s': \"boolean\" does not add up to the boolean count", c->name);
 	}
+	return 0;
+}
+
+static int read_column(struct ml_profile_reader *rd, const struct ml_rec *doc, struct ml_err *err)
+{
+	const struct ml_rec *obj;
+	struct ml_column *c;
+
+	if (string_field(doc, "column", &rd->text) < 0)
+		return bad(err, "profile column line without a %s name", "\"column\"");
 	size_t before = ml_profile_ncolumns(rd->p);
-	c = ml_profile_add_column(rd->p, jv_string_value(name), (size_t)jv_string_length_bytes(jv_copy(name)));
-	jv_free(name);
-	if (!c)
+	if (!(c = ml_profile_add_column(rd->p, rd->text.data, rd->text.len)))
 		return ml_err_sys(err, ENOMEM, "cannot read a profile");
 	if (ml_profile_ncolumns(rd->p) == before)
 		return ml_err_set(err, ML_ERR_DATA, "column '%s' twice in one profile", c->name);
 	if (c->skip)
 		return 0;
-	jv types = jv_object_get(jv_copy(doc), jv_string("types"));
-	jv boolean = jv_object_get(jv_copy(doc), jv_string("boolean"));
-	uint64_t t[6] = {0};
-	for (int i = 0; i < 6 && rc == 0; i++)
-		if (get_u64(types, type_names[i], &t[i]) < 0)
-			rc = bad(err, "column '%s': \"types\" must count null, boolean, number, string, array and object", c->name);
-	if (rc == 0) {
-		c->types[ML_JSON_NULL] = t[0];
-		c->types[ML_JSON_NUMBER] = t[2];
-		c->types[ML_JSON_STRING] = t[3];
-		c->types[ML_JSON_ARRAY] = t[4];
-		c->types[ML_JSON_OBJECT] = t[5];
-		if (t[1] && (get_u64(boolean, "true", &c->types[ML_JSON_TRUE]) < 0 ||
-			     get_u64(boolean, "false", &c->types[ML_JSON_FALSE]) < 0 ||
-			     c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE] != t[1]))
-			rc = bad(err, "column '%s': \"boolean\" does not add up to the boolean count", c->name);
-	}
-	jv_free(types);
-	jv_free(boolean);
-	jv num = jv_object_get(jv_copy(doc), jv_string("number"));
-	if (rc == 0 && jv_get_kind(num) == JV_KIND_OBJECT)
-		rc = read_numbers(c, num, err);
-	jv_free(num);
-	jv str = jv_object_get(jv_copy(doc), jv_string("string"));
-	if (rc == 0 && jv_get_kind(str) == JV_KIND_OBJECT)
-		rc = read_strings(c, str, err);
-	jv_free(str);
-	if (rc == 0)
-		rc = check_column(rd->p, c, err);
-	return rc;
+	if (read_types(rd, c, doc, err) < 0)
+		return -1;
+	if ((obj = object_field(doc, "number", rd->obj)) && read_numbers(rd, c, obj, err) < 0)
+		return -1;
+	if ((obj = object_field(doc, "string", rd->obj)) && read_strings(rd, c, obj, err) < 0)
+		return -1;
+	return check_column(rd->p, c, err);
+}
+
+/* Why ml_rec refused a line, in the words this reader has always used:
+ * it checked strict JSON first, then that the value is an object. */
+static int refuse_line(const char *line, size_t len, struct ml_err *err)
+{
+	const char *end = line + len, *after;
+	struct ml_json_fail fail = {0};
+	enum ml_json_type type;
+
+	after = ml_json_scan_value(ml_json_skip_ws(line, end), end, 0, &type, &fail);
+	if (!after || ml_json_skip_ws(after, end) != end)
+		return ml_err_set(err, ML_ERR_DATA, "malformed profile line: %s at byte %zu",
+				  after ? "text after the value" : fail.why,
+				  (size_t)((after ? after : fail.at ? fail.at : line) - line));
+	if (type != ML_JSON_OBJECT)
+		return ml_err_set(err, ML_ERR_DATA, "a profile line must be a JSON object");
+	return -1;	/* memory: ml_rec said so in err */
 }
 
 int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_t len,
@@ -460,45 +589,21 @@ int ml_profile_reader_line(struct ml_profile_reader *rd, const char *line, size_
 	int rc;
 
 	rd->line++;
-	/* strict JSON first: libjq reads "0.00<NUL>1" as 0 and "0." as a
-	 * number (found by fuzzing); a profile is written strict */
-	const char *end = line + len, *after;
-	struct ml_json_fail fail = {0};
-	enum ml_json_type type;
-	after = ml_json_scan_value(ml_json_skip_ws(line, end), end, 0, &type, &fail);
-	if (!after || ml_json_skip_ws(after, end) != end)
-		return ml_err_set(err, ML_ERR_DATA, "malformed profile line: %s at byte %zu",
-				  after ? "text after the value" : fail.why,
-				  (size_t)((after ? after : fail.at ? fail.at : line) - line));
-	jv doc = jv_parse_sized(line, (int)len);
-	if (!jv_is_valid(doc)) {
-		jv msg = jv_invalid_get_msg(doc);
-		const char *why = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "not JSON";
-		const char *quote = strstr(why, " (while parsing");
-		/* libjq quotes the whole line after its reason: a profile line is long */
-		rc = ml_err_set(err, ML_ERR_DATA, "malformed profile line: %.*s",
-				(int)(quote ? (size_t)(quote - why) : strlen(why)), why);
-		jv_free(msg);
-		return rc;
-	}
-	if (jv_get_kind(doc) != JV_KIND_OBJECT) {
-		jv_free(doc);
-		return ml_err_set(err, ML_ERR_DATA, "a profile line must be a JSON object");
-	}
+	/* strict JSON: libjq, which read profiles before, reads "0.00<NUL>1"
+	 * as 0 and "0." as a number (found by fuzzing); a profile is written
+	 * strict */
+	if (ml_rec_parse(rd->doc, line, len, err) < 0)
+		return refuse_line(line, len, err);
 	if (!rd->p) {
-		rc = read_dataset(rd, doc, err);
+		rc = read_dataset(rd, rd->doc, err);
+	} else if (field_is(rd->doc, "format", ML_JSON_STRING)) {
+		rc = ml_err_set(err, ML_ERR_DATA, "a new profile starts before %llu more column lines "
+				"of the last one (truncated profile?)", (unsigned long long)rd->expect);
 	} else {
-		jv format = jv_object_get(jv_copy(doc), jv_string("format"));
-		int is_dataset = jv_get_kind(format) == JV_KIND_STRING;
-		jv_free(format);
-		rc = is_dataset ? ml_err_set(err, ML_ERR_DATA, "a new profile starts before %llu more column lines "
-					     "of the last one (truncated profile?)",
-					     (unsigned long long)rd->expect)
-				: read_column(rd, doc, err);
+		rc = read_column(rd, rd->doc, err);
 		if (rc == 0)
 			rd->expect--;
 	}
-	jv_free(doc);
 	if (rc < 0)
 		return -1;
 	return rd->expect == 0 ? 1 : 0;
