@@ -10,10 +10,14 @@
 #include "ml_sha256.h"
 #include "ml_worker.h"
 
-/* Past this many bytes the hash moves to a worker thread (on a copy of the
- * bytes: the caller's buffer is the caller's again when read returns). */
+/* Past this many bytes the hash moves to a worker thread: on a copy of the
+ * bytes for ml_in_read (the caller's buffer is the caller's again when
+ * read returns), on the bytes where they are for ml_in_read_in_place. */
 #define HASH_THREAD_AFTER (1u << 20)
 #define HASH_SLOT (256 * 1024)
+/* Bytes read in place, one after the other, are handed over together up
+ * to this many: a pipe gives 64 KiB a read, and a handover costs a wakeup. */
+#define HASH_JOB (1u << 20)
 
 struct ml_in {
 	int fd;
@@ -23,8 +27,10 @@ struct ml_in {
 	char id[ML_SHA256_ID_SIZE];
 	uint64_t bytes;
 	struct ml_worker *hasher;
-	char *slot[2];
+	char *slot[2];		/* the copies, made when first needed */
 	int which;
+	const char *pending;	/* read in place, not yet handed over */
+	size_t npending;
 };
 
 static int hash_job(void *ctx, const char *p, size_t n)
@@ -35,15 +41,16 @@ static int hash_job(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
-static void hash_bytes(struct ml_in *in, const char *p, size_t n)
+/* Hands a copy of p[0..n) to the hash thread, a slot at a time. */
+static void hash_copy(struct ml_in *in, const char *p, size_t n)
 {
-	if (!in->hasher && in->bytes >= HASH_THREAD_AFTER) {
+	if (!in->slot[0])
 		in->slot[0] = malloc(HASH_SLOT);
+	if (!in->slot[1])
 		in->slot[1] = malloc(HASH_SLOT);
-		if (in->slot[0] && in->slot[1])
-			in->hasher = ml_worker_start(hash_job, in);
-	}
-	if (!in->hasher) {
+	if (!in->slot[0] || !in->slot[1]) {
+		/* no room for copies: hash here, after what the thread has */
+		ml_worker_wait(in->hasher);
 		ml_sha256_update(in->hash, p, n);
 		return;
 	}
@@ -54,6 +61,43 @@ static void hash_bytes(struct ml_in *in, const char *p, size_t n)
 		in->which ^= 1;
 		p += k;
 		n -= k;
+	}
+}
+
+/* Hands the bytes read in place and not yet hashed to the hash thread. */
+static void post_pending(struct ml_in *in)
+{
+	if (in->npending)
+		ml_worker_post(in->hasher, in->pending, in->npending);
+	in->npending = 0;
+}
+
+/* Hashes p[0..n) where it is: with the pending bytes when it follows them,
+ * after them when it does not. */
+static void hash_in_place(struct ml_in *in, const char *p, size_t n)
+{
+	if (in->npending && in->pending + in->npending != p)
+		post_pending(in);
+	if (!in->npending)
+		in->pending = p;
+	in->npending += n;
+	if (in->npending >= HASH_JOB)
+		post_pending(in);
+}
+
+/* Hashes p[0..n), in order after every byte before: here for the first
+ * megabyte (a small input is not worth a thread), then on the thread. */
+static void hash_bytes(struct ml_in *in, const char *p, size_t n, int in_place)
+{
+	if (!in->hasher && in->bytes >= HASH_THREAD_AFTER)
+		in->hasher = ml_worker_start(hash_job, in);
+	if (!in->hasher) {
+		ml_sha256_update(in->hash, p, n);
+	} else if (in_place) {
+		hash_in_place(in, p, n);
+	} else {
+		post_pending(in);
+		hash_copy(in, p, n);
 	}
 }
 
@@ -86,7 +130,7 @@ fail:
 	return NULL;
 }
 
-ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
+static ssize_t read_hashed(struct ml_in *in, void *buf, size_t n, int in_place, struct ml_err *err)
 {
 	ssize_t r;
 
@@ -103,6 +147,8 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 		return ml_err_sys(err, errno, "cannot read '%s'", ml_in_name(in));
 	if (r == 0) {
 		in->eof = 1;
+		if (in->hasher)
+			post_pending(in);
 		ml_worker_stop(in->hasher);
 		in->hasher = NULL;
 		if (in->hash)
@@ -110,9 +156,27 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 		return 0;
 	}
 	if (in->hash)
-		hash_bytes(in, buf, (size_t)r);
+		hash_bytes(in, buf, (size_t)r, in_place);
 	in->bytes += (uint64_t)r;
 	return r;
+}
+
+ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
+{
+	return read_hashed(in, buf, n, 0, err);
+}
+
+ssize_t ml_in_read_in_place(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
+{
+	return read_hashed(in, buf, n, 1, err);
+}
+
+void ml_in_hash_wait(struct ml_in *in)
+{
+	if (!in->hasher)
+		return;
+	post_pending(in);
+	ml_worker_wait(in->hasher);
 }
 
 int ml_in_drain(struct ml_in *in, struct ml_err *err)

@@ -17,6 +17,15 @@ struct ml_lines;
 struct ml_in *ml_in_open(const char *path, struct ml_err *err);
 /* Reads up to n bytes; the count, 0 at end of input, -1 with err. */
 ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err);
+/* Reads like ml_in_read into a buffer the caller keeps: the bytes are
+ * hashed where they are (past the first megabyte, on the hash thread,
+ * reads that follow one another in memory together) instead of on a copy.
+ * So buf[0..count) must stay as read, and allocated, until
+ * ml_in_hash_wait has returned, or in is closed. */
+ssize_t ml_in_read_in_place(struct ml_in *in, void *buf, size_t n, struct ml_err *err);
+/* Waits until every byte read so far is hashed: the buffers read into in
+ * place are the caller's again. */
+void ml_in_hash_wait(struct ml_in *in);
 /* Reads (and hashes) whatever is left, so the hash covers the whole file. */
 int ml_in_drain(struct ml_in *in, struct ml_err *err);
 /* "-" for standard input, else the path. */

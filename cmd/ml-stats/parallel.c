@@ -14,6 +14,9 @@
 #include "parallel.h"
 
 #define BLOCK_BYTES (1 << 20)
+/* Room in a block for the part line carried over from the block before,
+ * so that a buffer the workers give back seldom needs to grow. */
+#define CARRY_ROOM (64 * 1024)
 
 /* A worker's own profile and record index. */
 struct share {
@@ -37,22 +40,44 @@ struct input_done {
 	uint64_t records;	/* added to by the workers */
 };
 
+/* The end of a block that is not a whole line, kept for the next block. */
+struct carry {
+	char *data;
+	size_t len, cap;
+};
+
+static int keep_carry(struct carry *c, const char *p, size_t n)
+{
+	if (n > c->cap) {
+		char *d = realloc(c->data, n);
+		if (!d)
+			return -1;
+		c->data = d;
+		c->cap = n;
+	}
+	if (n)
+		memcpy(c->data, p, n);
+	c->len = n;
+	return 0;
+}
+
 /* Reads one input in blocks cut at their last newline and deals them round
- * the workers (the reading thread does not look at the lines: measured,
- * splitting them here cost as much as a worker's parse).  0, -1 with err,
- * or 1 with err when none of it could be read (not opened, or the first
- * read failed): done is left empty, as nothing of the input was used. */
+ * the workers.  The reading thread does not look at the lines: measured,
+ * splitting them here cost as much as a worker's parse, and even counting
+ * them was a pass of its own; the fanout numbers a block's lines on from
+ * the block before, as the workers count them.  The blocks are the
+ * workers' buffers given back, read into and hashed where they are.
+ * 0, -1 with err, or 1 with err when none of it could be read (not opened,
+ * or the first read failed): done is left empty, as nothing of the input
+ * was used. */
 static int read_input(struct stats_parallel *sp, const char *path, struct ml_fanout *fo,
 		      struct input_done *done, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
-	struct {
-		char *data;
-		size_t len;
-	} c = {0};
-	char *carry = NULL;
-	size_t ncarry = 0;
-	uint64_t line = 1;
+	char *data = NULL;
+	size_t len = 0, cap = 0;
+	struct carry carry = {0};
+	uint64_t first_line = 1;
 	int rc = 0, eof = 0;
 
 	if (!in)
@@ -60,17 +85,22 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 	if (!ml_run_log_path(sp->cli->run) && !sp->hash)
 		ml_in_no_hash(in);
 	while (!eof && !ml_fanout_failed(fo)) {
-		size_t cap = BLOCK_BYTES + ncarry + 1;
-		if (!(c.data = malloc(cap))) {
+		/* the bytes read into a block reach the hash thread as they
+		 * are: it must be through with the block before, which may
+		 * come back from the workers as this one */
+		ml_in_hash_wait(in);
+		size_t room = carry.len > CARRY_ROOM ? carry.len : CARRY_ROOM;
+		if (!(data = ml_fanout_buffer(fo, BLOCK_BYTES + room + 1, &cap))) {
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
 		}
-		if (ncarry)
-			memcpy(c.data, carry, ncarry);
-		c.len = ncarry;
-		/* fill the block; a line longer than a block makes it grow */
+		/* fill the block with a megabyte after the carry (the cuts, and
+		 * so the profile, do not depend on the buffer's size); a line
+		 * longer than that makes it grow */
+		size_t want = carry.len + BLOCK_BYTES;
+		len = carry.len;
 		for (;;) {
-			ssize_t got = ml_in_read(in, c.data + c.len, cap - 1 - c.len, err);
+			ssize_t got = ml_in_read_in_place(in, data + len, want - len, err);
 			if (got < 0) {
 				rc = ml_in_bytes(in) == 0 ? 1 : -1;
 				break;
@@ -79,56 +109,54 @@ static int read_input(struct stats_parallel *sp, const char *path, struct ml_fan
 				eof = 1;
 				break;
 			}
-			c.len += (size_t)got;
-			if (c.len < cap - 1)
+			len += (size_t)got;
+			if (len < want)
 				continue;
-			if (memchr(c.data + ncarry, '\n', c.len - ncarry))
+			if (memchr(data + carry.len, '\n', len - carry.len))
 				break;
-			char *d = realloc(c.data, cap * 2);
-			if (!d) {
-				rc = ml_err_set(err, ML_ERR_IO, "out of memory");
-				break;
+			want = 2 * want + 1;
+			if (want + 1 > cap) {
+				ml_in_hash_wait(in);
+				char *d = realloc(data, want + 1);
+				if (!d) {
+					rc = ml_err_set(err, ML_ERR_IO, "out of memory");
+					break;
+				}
+				data = d;
+				cap = want + 1;
 			}
-			c.data = d;
-			cap *= 2;
 		}
 		if (rc != 0)
 			break;
+		/* the carry goes in front of the bytes just read (which the hash
+		 * thread may be reading: these bytes are apart from them) */
+		if (carry.len)
+			memcpy(data, carry.data, carry.len);
 		/* cut after the last newline; the rest starts the next block, and
 		 * at the end of the input the last line gets its newline */
-		char *last = c.len ? memrchr(c.data, '\n', c.len) : NULL;
-		size_t cut = eof ? c.len : last ? (size_t)(last - c.data) + 1 : 0;
-		free(carry);
-		ncarry = c.len - cut;
-		carry = ncarry ? malloc(ncarry) : NULL;
-		if (ncarry && !carry) {
+		char *last = len ? memrchr(data, '\n', len) : NULL;
+		size_t cut = eof ? len : last ? (size_t)(last - data) + 1 : 0;
+		if (keep_carry(&carry, data + cut, len - cut) < 0) {
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
 		}
-		if (ncarry)
-			memcpy(carry, c.data + cut, ncarry);
-		c.len = cut;
-		if (eof && c.len && c.data[c.len - 1] != '\n')
-			c.data[c.len++] = '\n';
-		if (!c.len) {
-			free(c.data);
-			c.data = NULL;
-			continue;
-		}
-		uint64_t lines = 0;
-		for (const char *p = c.data, *e = c.data + c.len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-			lines++;
-		if (ml_fanout_block(fo, c.data, c.len, ml_in_name(in), line, &done->records) < 0) {
-			c.data = NULL;
+		len = cut;
+		if (eof && len && data[len - 1] != '\n')
+			data[len++] = '\n';
+		if (!len)
+			break;	/* the end, with nothing after the last block */
+		int dealt = ml_fanout_block(fo, data, len, cap, ml_in_name(in), first_line, &done->records);
+		data = NULL;
+		if (dealt < 0) {
 			rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 			break;
 		}
-		c.data = NULL;
-		line += lines;
-		ml_cli_progress(sp->cli, line - 1);
+		first_line = ML_FANOUT_NEXT_LINE;
+		ml_cli_progress(sp->cli, __atomic_load_n(&done->records, __ATOMIC_RELAXED));
 	}
-	free(c.data);
-	free(carry);
+	ml_in_hash_wait(in);
+	free(data);
+	free(carry.data);
 	if (rc > 0) {
 		ml_in_close(in);
 		return rc;

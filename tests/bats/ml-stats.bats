@@ -607,3 +607,40 @@ with open("b.ndjson", "w") as f:
 	assert_failure 2
 	assert_regex "$stderr" '--threads'
 }
+
+@test "--threads 2 names the exact line of a malformed record blocks deep in a large input, and hashes it whole from a pipe" {
+	# about 4 MiB: blank lines, CRLF ends and a line longer than a block
+	# (1 MiB) before the bad record, which is in neither the first block nor
+	# the last; the reader does not count lines, the workers do
+	/usr/bin/python3 -c '
+import json
+with open("big.ndjson", "w", newline="") as f:
+    line = 0
+    for i in range(60000):
+        if i == 2000:
+            f.write(json.dumps({"i": i, "long": "y" * 1500000}) + "\n")
+        elif i == 41000:
+            f.write("{\"i\": 1,, 2}\n")
+            open("bad.line", "w").write(str(line + 1))
+        else:
+            f.write(json.dumps({"i": i, "pad": "x" * 30}) + ("\r\n" if i % 3 == 0 else "\n"))
+        line += 1
+        if i % 500 == 0:
+            f.write("\n")
+            line += 1'
+	run --separate-stderr ml-stats --threads 2 big.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "ml-stats: big.ndjson:$(cat bad.line): malformed JSON: expected a string key (column 9)"
+	run --separate-stderr ml-stats --threads 1 big.ndjson
+	assert_equal "$stderr" "ml-stats: big.ndjson:$(cat bad.line): malformed JSON: expected a string key (column 9)"
+	# the same input without the bad record, through a pipe: its sha256 in
+	# the run log is the file's, and the profile is the one of the file
+	grep -v ',,' big.ndjson >good.ndjson
+	ml-stats --threads 2 good.ndjson >file.prof
+	# shellcheck disable=SC2002 # a pipe, not a file
+	cat good.ndjson | ML_RUN_LOG=runs.ndjson ml-stats --threads 2 - >pipe.prof
+	assert_equal "$(jq -c '[.inputs[] | [.records, .sha256]]' runs.ndjson)" "[[59999,\"$(sha256_id good.ndjson)\"]]"
+	assert_equal "$(head -1 pipe.prof | jq -c '[.records, .bytes, .source]')" \
+		"[59999,$(wc -c <good.ndjson),\"$(sha256_id good.ndjson)\"]"
+	assert_equal "$(tail -n +2 pipe.prof)" "$(tail -n +2 file.prof)"
+}
