@@ -1,6 +1,7 @@
 /* From the table to the design matrix: the task, the classes, the features
  * and their encoding. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,10 @@
 
 #define MISSING_CODE UINT32_MAX
 
+/* Below this many rows the matrix is made on one thread: a second one
+ * costs more than it saves. */
+enum { PARALLEL_ROWS = 1 << 15 };
+
 static float cell_float(uint32_t u)
 {
 	float f;
@@ -16,10 +21,36 @@ static float cell_float(uint32_t u)
 	return f;
 }
 
-static int cmp_double(const void *a, const void *b)
+/* The first index of sorted v[0..k) whose value is not below x, found
+ * without a branch on the values (compiled to conditional moves): a
+ * binary target in no order had the branchy search mispredict every
+ * other record, 6 ms a million of them against 1. */
+static size_t lower_bound(const double *v, size_t k, double x)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	size_t lo = 0;
+
+	if (!k)
+		return 0;
+	while (k > 1) {
+		size_t half = k / 2;
+		lo = v[lo + half] < x ? lo + half : lo;
+		k -= half;
+	}
+	return lo + (v[lo] < x);
+}
+
+/* fn(a) on a thread of its own while fn(b) runs on this one; both here,
+ * one after the other, when not parallel or when no thread can be had. */
+static void on_two_threads(void *(*fn)(void *), void *a, void *b, int parallel)
+{
+	pthread_t thread;
+	int started = parallel && pthread_create(&thread, NULL, fn, a) == 0;
+
+	if (!started)
+		fn(a);
+	fn(b);
+	if (started)
+		pthread_join(thread, NULL);
 }
 
 static const struct tcol *sort_col;
@@ -111,14 +142,7 @@ static int decide_task(struct design *d, struct table *t, const struct tcol *c, 
 			return ml_err_set(err, ML_ERR_IO, "out of memory");
 		for (size_t i = 0; i < n && k <= MAX_CLASSES; i++) {
 			double x = t->y[i];
-			size_t lo = 0, hi = k;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (v[mid] < x)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = lower_bound(v, k, x);
 			if (lo < k && v[lo] == x)
 				continue;
 			memmove(v + lo + 1, v + lo, (k - lo) * sizeof *v);
@@ -147,10 +171,9 @@ static int decide_task(struct design *d, struct table *t, const struct tcol *c, 
 			if (add_class(d, raw.data, raw.len) < 0)
 				rc = ml_err_set(err, ML_ERR_IO, "out of memory");
 		}
-		for (size_t i = 0; i < n && rc == 0; i++) {
-			double *hit = bsearch(&t->y[i], v, k, sizeof *v, cmp_double);
-			d->y[i] = (double)(hit - v);
-		}
+		/* every target is one of the k values: its index is its class */
+		for (size_t i = 0; i < n && rc == 0; i++)
+			d->y[i] = (double)lower_bound(v, k, t->y[i]);
 		free(v);
 	}
 	ml_buf_free(&raw);
@@ -170,23 +193,55 @@ static int decide_task(struct design *d, struct table *t, const struct tcol *c, 
 	return 0;
 }
 
-/* Mean and population standard deviation of a float column, NaN skipped. */
-static void moments(const struct tcol *c, size_t n, double *mean, double *std)
-{
-	double m = 0, m2 = 0;
-	size_t k = 0;
+/* What the encoding needs of a feature's column, worked out on whichever
+ * thread takes it: the moments of a number, the kept values of a string,
+ * and how many of its cells in rows [0, split) are there (not missing),
+ * each one an entry of the sparse matrix. */
+struct colstats {
+	const struct tcol *col;
+	double mean, std;	/* numbers and booleans */
+	uint32_t *top;		/* strings: the codes kept, most frequent first */
+	size_t ntop;
+	size_t present;		/* cells there in rows [0, split) */
+	int failed;		/* out of memory */
+};
 
-	for (size_t i = 0; i < n; i++) {
-		float f = cell_float(c->cell[i]);
+/* Welford's running mean and sum of squared deviations. */
+struct welford {
+	double m, m2;
+	size_t k;
+};
+
+/* Adds the cells [from, to) of a float column, NaN skipped. */
+static void welford_add(struct welford *w, const uint32_t *cell, size_t from, size_t to)
+{
+	double m = w->m, m2 = w->m2;
+	size_t k = w->k;
+
+	for (size_t i = from; i < to; i++) {
+		float f = cell_float(cell[i]);
 		if (isnan(f))
 			continue;
 		double dx = f - m;
 		m += dx / (double)++k;
 		m2 += dx * (f - m);
 	}
-	*mean = k ? m : 0;
-	*std = k ? sqrt(m2 / (double)k) : 0;
+	*w = (struct welford){m, m2, k};
 }
+
+/* Mean and population standard deviation of a float column, NaN skipped;
+ * the rows are taken in order, in two runs only to count the first's. */
+static void moments(const struct tcol *c, size_t n, size_t split, struct colstats *s)
+{
+	struct welford w = {0, 0, 0};
+
+	welford_add(&w, c->cell, 0, split);
+	s->present = w.k;
+	welford_add(&w, c->cell, split, n);
+	s->mean = w.k ? w.m : 0;
+	s->std = w.k ? sqrt(w.m2 / (double)w.k) : 0;
+}
+
 
 /* Whether code a of column c ranks before code b: more frequent, or as
  * frequent and bytewise first (as ml_cat_top orders a profile's values). */
@@ -218,18 +273,32 @@ static void sift_down(const struct tcol *c, const size_t *count, uint32_t *heap,
 	}
 }
 
+/* Counts the codes of cells [from, to) of a string column; returns how
+ * many of those cells are there. */
+static size_t count_codes(const struct tcol *c, size_t from, size_t to, size_t *count)
+{
+	size_t present = 0;
+
+	for (size_t i = from; i < to; i++)
+		if (c->cell[i] != MISSING_CODE) {
+			count[c->cell[i]]++;
+			present++;
+		}
+	return present;
+}
+
 /* The codes of column c's max most frequent strings, most frequent first,
- * into top[0..*kept): exact counts of the table's cells (a profile's are
- * estimates beyond 10000 distinct values), the best kept in a heap. */
-static int top_codes(const struct tcol *c, size_t n, size_t max, uint32_t *top, size_t *kept)
+ * into s->top[0..s->ntop): exact counts of the table's cells (a profile's
+ * are estimates beyond 10000 distinct values), the best kept in a heap. */
+static int top_codes(const struct tcol *c, size_t n, size_t split, size_t max, struct colstats *s)
 {
 	size_t *count = calloc(c->nstrs ? c->nstrs : 1, sizeof *count), k = 0;
+	uint32_t *top = s->top;
 
 	if (!count)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (c->cell[i] != MISSING_CODE)
-			count[c->cell[i]]++;
+	s->present = count_codes(c, 0, split, count);
+	count_codes(c, split, n, count);
 	for (uint32_t code = 0; code < c->nstrs && max; code++) {
 		if (!count[code])
 			continue;
@@ -254,30 +323,87 @@ static int top_codes(const struct tcol *c, size_t n, size_t max, uint32_t *top, 
 		sift_down(c, count, top, m - 1, 0);
 	}
 	free(count);
-	*kept = k;
+	s->ntop = k;
 	return 0;
 }
 
-static int add_feature(struct design *d, struct table *t, const struct tcol *c,
-		       size_t max_categories, struct ml_err *err)
+static void column_stats(struct colstats *s, size_t n, size_t split, size_t max_categories)
+{
+	const struct tcol *c = s->col;
+
+	if (c->kind != TCOL_STRING) {
+		moments(c, n, split, s);
+		return;
+	}
+	/* no more kept than the column has values */
+	size_t room = max_categories < c->nstrs ? max_categories : c->nstrs;
+	if (!(s->top = malloc((room ? room : 1) * sizeof *s->top)) ||
+	    top_codes(c, n, split, room, s) < 0)
+		s->failed = 1;
+}
+
+/* The feature columns' statistics, each thread taking the next column
+ * not yet taken (each column's figures are the same whoever takes it). */
+struct stats_job {
+	struct colstats *stats;
+	size_t nstats, next;
+	size_t n, split, max_categories;
+};
+
+static void *stats_worker(void *arg)
+{
+	struct stats_job *job = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->nstats)
+		column_stats(&job->stats[i], job->n, job->split, job->max_categories);
+	return NULL;
+}
+
+/* The feature columns: --features in the order given, else every column
+ * in the order seen, but the target, the weight and the columns never
+ * seen with a value; NULL when memory is out. */
+static struct colstats *feature_columns(const struct table *t, const struct tcol *target,
+					size_t *count)
+{
+	size_t nf = t->nonly ? t->nonly : t->ncols, k = 0;
+	struct colstats *stats = calloc(nf ? nf : 1, sizeof *stats);
+
+	for (size_t i = 0; i < nf && stats; i++) {
+		const struct tcol *c = t->nonly ? table_find(t, t->only[i]) : t->cols[i];
+		if (!c->used || c == target || (t->weight && !strcmp(c->name, t->weight)) ||
+		    c->kind == TCOL_UNKNOWN)
+			continue;
+		stats[k++].col = c;
+	}
+	*count = k;
+	return stats;
+}
+
+static void free_stats(struct colstats *stats, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(stats[i].top);
+	free(stats);
+}
+
+static int add_feature(struct design *d, const struct colstats *s)
 {
 	static const enum ml_feature_kind kinds[] = {ML_FEATURE_NUMBER, ML_FEATURE_NUMBER,
 						     ML_FEATURE_BOOLEAN, ML_FEATURE_CATEGORY};
+	const struct tcol *c = s->col;
 	struct ml_feature *f = ml_encoding_add(&d->enc, c->name, c->name_len, kinds[c->kind]);
 
-	if (!f)
-		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	if (!f || s->failed)
+		return -1;
 	if (c->kind != TCOL_STRING) {
-		moments(c, t->nrows, &f->mean, &f->std);
-		return 0;
+		f->mean = s->mean;
+		f->std = s->std;
 	}
-	uint32_t *top = malloc((max_categories ? max_categories : 1) * sizeof *top);
-	size_t k = 0;
-	int rc = top && top_codes(c, t->nrows, max_categories, top, &k) == 0 ? 0 : -1;
-	for (size_t i = 0; i < k && rc == 0; i++)
-		rc = ml_feature_add_value(f, c->strs[top[i]], c->lens[top[i]]);
-	free(top);
-	return rc < 0 ? ml_err_set(err, ML_ERR_IO, "out of memory") : 0;
+	for (size_t i = 0; i < s->ntop; i++)
+		if (ml_feature_add_value(f, c->strs[s->top[i]], c->lens[s->top[i]]) < 0)
+			return -1;
+	return 0;
 }
 
 /* Where each feature's values come from: its column of cells and, for
@@ -314,49 +440,55 @@ static void free_sources(struct sources *src, size_t nfeat)
 	free(src->cols);
 }
 
-/* The dense matrix, row by row, so it is written where it is laid out. */
-static int fill_dense(struct design *d, const struct sources *src, size_t n)
+/* A run of rows of the matrix to fill, [from, to), whose sparse entries
+ * begin at entry first. */
+struct fill_job {
+	struct design *d;
+	const struct sources *src;
+	size_t from, to, first;
+	size_t end;		/* sparse: one past its last entry */
+};
+
+/* Dense rows, row by row, so each is written where it is laid out. */
+static void *fill_dense_rows(void *arg)
 {
+	struct fill_job *job = arg;
+	struct design *d = job->d;
 	size_t p = d->enc.ncols;
 
-	if (!(d->x = malloc((n ? n : 1) * p * sizeof *d->x)))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = job->from; i < job->to; i++) {
 		float *row = d->x + i * p;
 		for (size_t fi = 0; fi < d->enc.nfeatures; fi++) {
 			const struct ml_feature *f = &d->enc.features[fi];
-			uint32_t cell = src->cols[fi]->cell[i];
-			if (src->maps[fi])
-				ml_encode_category(&d->enc, f, cell == MISSING_CODE ? -2 : src->maps[fi][cell], row);
+			uint32_t cell = job->src->cols[fi]->cell[i];
+			if (job->src->maps[fi])
+				ml_encode_category(&d->enc, f, cell == MISSING_CODE ? -2 : job->src->maps[fi][cell], row);
 			else
 				ml_encode_number(&d->enc, f, cell_float(cell), row);
 		}
 	}
-	return 0;
+	return NULL;
 }
 
-/* The sparse matrix: the entries the dense one would have that are not
- * NaN (a number that is there, a category's lit column), each feature
- * giving at most one a row. */
-static int fill_sparse(struct design *d, const struct sources *src, size_t n)
+/* Sparse rows: the entries the dense ones would have that are not NaN (a
+ * number that is there, a category's lit column), each feature giving at
+ * most one a row. */
+static void *fill_sparse_rows(void *arg)
 {
-	struct ml_csr *m = &d->csr;
-	size_t nfeat = d->enc.nfeatures, k = 0;
+	struct fill_job *job = arg;
+	struct ml_csr *m = &job->d->csr;
+	const struct ml_encoding *enc = &job->d->enc;
+	size_t k = job->first;
 
-	m->start = malloc((n + 1) * sizeof *m->start);
-	m->col = malloc((n ? n : 1) * nfeat * sizeof *m->col);
-	m->val = malloc((n ? n : 1) * nfeat * sizeof *m->val);
-	if (!m->start || !m->col || !m->val)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = job->from; i < job->to; i++) {
 		m->start[i] = k;
-		for (size_t fi = 0; fi < nfeat; fi++) {
-			const struct ml_feature *f = &d->enc.features[fi];
-			uint32_t cell = src->cols[fi]->cell[i];
-			if (src->maps[fi]) {
+		for (size_t fi = 0; fi < enc->nfeatures; fi++) {
+			const struct ml_feature *f = &enc->features[fi];
+			uint32_t cell = job->src->cols[fi]->cell[i];
+			if (job->src->maps[fi]) {
 				if (cell == MISSING_CODE)
 					continue;
-				ssize_t v = src->maps[fi][cell];
+				ssize_t v = job->src->maps[fi][cell];
 				m->col[k] = (uint32_t)(f->col + (v < 0 ? f->nvalues : (size_t)v));
 				m->val[k++] = 1.0f;
 			} else if (!isnan(cell_float(cell))) {
@@ -365,7 +497,36 @@ static int fill_sparse(struct design *d, const struct sources *src, size_t n)
 			}
 		}
 	}
-	m->start[n] = k;
+	job->end = k;
+	return NULL;
+}
+
+/* The matrix, dense or sparse, its rows [0, split) and [split, n) filled
+ * at once on two threads when there are many: the sparse entries of the
+ * first run, before_split of them, were counted with the statistics, so
+ * the second knows where its own begin and the arrays come out as one
+ * thread would have written them. */
+static int fill_matrix(struct design *d, const struct sources *src, int dense, size_t n,
+		       size_t split, size_t before_split)
+{
+	struct fill_job low = {.d = d, .src = src, .from = 0, .to = split, .first = 0};
+	struct fill_job high = {.d = d, .src = src, .from = split, .to = n, .first = before_split};
+	size_t nfeat = d->enc.nfeatures;
+	struct ml_csr *m = &d->csr;
+
+	if (dense) {
+		if (!(d->x = malloc((n ? n : 1) * d->enc.ncols * sizeof *d->x)))
+			return -1;
+		on_two_threads(fill_dense_rows, &low, &high, n >= PARALLEL_ROWS);
+		return 0;
+	}
+	m->start = malloc((n + 1) * sizeof *m->start);
+	m->col = malloc((n ? n : 1) * nfeat * sizeof *m->col);
+	m->val = malloc((n ? n : 1) * nfeat * sizeof *m->val);
+	if (!m->start || !m->col || !m->val)
+		return -1;
+	on_two_threads(fill_sparse_rows, &low, &high, n >= PARALLEL_ROWS);
+	size_t k = m->start[n] = high.end;
 	/* the room for every feature in every row, given back */
 	uint32_t *col = realloc(m->col, (k ? k : 1) * sizeof *col);
 	if (col)
@@ -399,16 +560,23 @@ int design_build(struct design *d, struct table *t, int task, int standardize,
 			return ml_err_set(err, ML_ERR_USAGE, "--exclude: no record has '%s'", t->exclude[i]);
 	d->n = n;
 	d->enc.standardize = standardize;
-	/* --features in the order given, else every column in the order seen */
-	size_t nf = t->nonly ? t->nonly : t->ncols;
-	for (size_t i = 0; i < nf; i++) {
-		const struct tcol *c = t->nonly ? table_find(t, t->only[i]) : t->cols[i];
-		if (!c->used || c == target || (t->weight && !strcmp(c->name, t->weight)) ||
-		    c->kind == TCOL_UNKNOWN)
-			continue;
-		if (add_feature(d, t, c, max_categories, err) < 0)
-			return -1;
+	/* each column's statistics, on two threads when the rows are many; the
+	 * features then added in order on this one */
+	size_t nstats, split = n / 2, before_split = 0;
+	struct colstats *stats = feature_columns(t, target, &nstats);
+	if (!stats)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	struct stats_job job = {.stats = stats, .nstats = nstats, .n = n, .split = split,
+				.max_categories = max_categories};
+	on_two_threads(stats_worker, &job, &job, n >= PARALLEL_ROWS);
+	int rc = 0;
+	for (size_t i = 0; i < nstats && rc == 0; i++) {
+		rc = add_feature(d, &stats[i]);
+		before_split += stats[i].present;
 	}
+	free_stats(stats, nstats);
+	if (rc < 0)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	if (!d->enc.nfeatures)
 		return ml_err_set(err, ML_ERR_DATA, "no features: every field but the target is "
 				  "excluded or always missing");
@@ -417,9 +585,9 @@ int design_build(struct design *d, struct table *t, int task, int standardize,
 	/* linear models take dense rows; trees the sparse ones, which XGBoost
 	 * copies as they are (from dense rows it looks at every cell) */
 	struct sources src = {0};
-	int rc = find_sources(d, t, &src);
+	rc = find_sources(d, t, &src);
 	if (rc == 0)
-		rc = standardize ? fill_dense(d, &src, n) : fill_sparse(d, &src, n);
+		rc = fill_matrix(d, &src, standardize, n, split, before_split);
 	free_sources(&src, d->enc.nfeatures);
 	if (rc < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory: %zu x %zu matrix", n, d->enc.ncols);

@@ -1,5 +1,6 @@
 /* ml-train: a model from NDJSON records, as one reproducible bundle. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,10 @@ struct train {
 	struct ml_profile *profile;
 	struct reader *reader;
 };
+
+/* Below this many records the work after training stays on one thread: a
+ * second one costs more than it saves. */
+enum { PARALLEL_ROWS = 1 << 15 };
 
 /* The class (or value) of a record's target, as the training data has it. */
 static int target_of(const struct design *d, const struct ml_rec *r, const char *target,
@@ -285,6 +290,149 @@ static int add_member(struct ml_bundle *b, const char *name, const struct ml_buf
 	return ml_bundle_add(b, name, text->data ? text->data : "", text->len, err);
 }
 
+/* The metrics of the model on its training rows, worked out on a thread
+ * of their own while this one makes the rest of the bundle (so they read
+ * the model and the rows, and never call the backend: see
+ * metrics_threadable). */
+struct training_metrics {
+	const struct ml_model *model;
+	const struct design *d;
+	const double *w;
+	struct ml_buf json;	/* score's object */
+	double main_metric;
+	int rc;
+	struct ml_err err;
+};
+
+static void *training_metrics(void *arg)
+{
+	struct training_metrics *tm = arg;
+	const struct design *d = tm->d;
+	size_t nout = d->task == ML_TASK_MULTICLASS ? d->nclass : 1;
+	double *pred = malloc((d->n ? d->n : 1) * nout * sizeof *pred);
+
+	if (!pred)
+		tm->rc = ml_err_set(&tm->err, ML_ERR_IO, "out of memory");
+	else if (training_scores(tm->model, d, pred, &tm->err) < 0 ||
+		 score(d->task, d->nclass, d->y, pred, tm->w, d->n, &tm->json, &tm->main_metric,
+		       &tm->err) < 0)
+		tm->rc = -1;
+	free(pred);
+	return NULL;
+}
+
+/* Whether the training metrics may run beside the rest: on many records
+ * (else a thread costs more than it saves), and without asking XGBoost
+ * to score the rows anew while this thread asks it for contributions
+ * (it scores them from its cache). */
+static int metrics_threadable(const struct ml_model *m, size_t n)
+{
+	return n >= PARALLEL_ROWS && (m->algo != ML_ALGO_GBDT || m->fitted);
+}
+
+/* The bundle's members before metrics.json: the model, its encoding of
+ * the features, and the schema and profile of what it was trained on. */
+static int model_members(struct ml_bundle *b, const struct ml_model *m, const struct design *d,
+			 const struct train *tr, struct ml_err *err)
+{
+	struct ml_buf member = {0};
+	/* the schema of what the model reads: its features, and its label,
+	 * which serving data does not have */
+	char **schema_fields = calloc(d->enc.nfeatures + 1, sizeof *schema_fields);
+	int rc = -1;
+
+	if (!schema_fields)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	for (size_t i = 0; i < d->enc.nfeatures; i++)
+		schema_fields[i] = d->enc.features[i].name;
+	schema_fields[d->enc.nfeatures] = (char *)tr->table.target;
+	struct ml_infer_opts iopts = {.margin = 0, .max_domain = 20, .only = schema_fields,
+				      .nonly = d->enc.nfeatures + 1, .optional = tr->table.target,
+				      .by = "ml-train"};
+	if (ml_model_save(m, &member, err) < 0 || add_member(b, "model.json", &member, err) < 0)
+		goto out;
+	/* these three say nothing of why they fail: memory */
+	ml_buf_reset(&member);
+	if (ml_encoding_to_json(&d->enc, &member) < 0) {
+		ml_err_set(err, ML_ERR_IO, "out of memory");
+		goto out;
+	}
+	if (add_member(b, "preprocess.json", &member, err) < 0)
+		goto out;
+	ml_buf_reset(&member);
+	if (ml_schema_infer(tr->profile, &iopts, &member) < 0) {
+		ml_err_set(err, ML_ERR_IO, "out of memory");
+		goto out;
+	}
+	if (add_member(b, "schema.json", &member, err) < 0)
+		goto out;
+	ml_buf_reset(&member);
+	if (ml_profile_to_ndjson(tr->profile, &member) < 0) {
+		ml_err_set(err, ML_ERR_IO, "out of memory");
+		goto out;
+	}
+	rc = add_member(b, "profile.ndjson", &member, err);
+out:
+	free(schema_fields);
+	ml_buf_free(&member);
+	return rc;
+}
+
+/* The work after training but its metrics: the features' importance (for
+ * metrics.json, into imp) and the bundle with its members before
+ * metrics.json, into *bundle. */
+static int after_training(const struct ml_model *m, const struct design *d, const struct train *tr,
+			  struct ml_buf *imp, struct ml_bundle **bundle, struct ml_err *err)
+{
+	if (importance(m, d, d->n, imp, err) < 0)
+		return -1;
+	if (!(*bundle = ml_bundle_new()))
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	return model_members(*bundle, m, d, tr, err);
+}
+
+/* The manifest's own keys: what made the model, and from what. */
+static void put_manifest(struct ml_buf *b, const struct search *s, const struct ml_model *m,
+			 const struct design *d, const struct train *tr, const struct ml_params *chosen,
+			 size_t max_categories)
+{
+	struct ml_buf backend = {0};
+
+	ml_model_backend_version(s->algo, &backend);
+	ml_buf_terminate(&backend);
+	ml_buf_printf(b, "{\"mlpipe_version\":\"%s\",\"algorithm\":\"%s\",\"backend\":\"%s\","
+		      "\"task\":\"%s\",\"target\":", ML_VERSION, ml_algo_name(s->algo), backend.data,
+		      ml_task_name(d->task));
+	ml_buf_free(&backend);
+	ml_json_quote(b, tr->table.target, strlen(tr->table.target));
+	ml_buf_adds(b, ",\"classes\":");
+	ml_buf_adds(b, d->task == ML_TASK_REGRESSION ? "null" : d->classes.data);
+	ml_buf_adds(b, ",\"weight\":");
+	if (tr->table.weight)
+		ml_json_quote(b, tr->table.weight, strlen(tr->table.weight));
+	else
+		ml_buf_adds(b, "null");
+	ml_buf_adds(b, ",\"features\":[");
+	for (size_t i = 0; i < d->enc.nfeatures; i++) {
+		const struct ml_feature *f = &d->enc.features[i];
+		ml_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+		ml_json_quote(b, f->name, f->name_len);
+		ml_buf_printf(b, ",\"kind\":\"%s\",\"columns\":%zu}", ml_feature_kind_name(f->kind),
+			      f->width);
+	}
+	ml_buf_adds(b, "],\"params\":");
+	put_params(b, chosen);
+	ml_buf_printf(b, ",\"max_categories\":%zu,\"seed\":%llu", max_categories,
+		      (unsigned long long)s->seed);
+	/* XGBoost does not promise the same trees for every number of
+	 * threads, so they are part of what made the model */
+	if (s->algo == ML_ALGO_GBDT)
+		ml_buf_printf(b, ",\"threads\":%d,\"rounds\":%llu", s->threads,
+			      (unsigned long long)m->rounds);
+	ml_buf_printf(b, ",\"training\":{\"records\":%zu,\"bytes\":%llu,\"sources\":%s]}}",
+		      d->n, (unsigned long long)reader_bytes(tr->reader), reader_sources(tr->reader));
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -316,17 +464,18 @@ int main(int argc, char **argv)
 	struct ml_err err;
 	struct ml_out *out = NULL, *report = NULL;
 	struct ml_bundle *bundle = NULL;
-	struct ml_buf manifest = {0}, metrics = {0}, member = {0}, cvjson = {0}, table = {0};
+	struct ml_buf manifest = {0}, metrics = {0}, member = {0}, cvjson = {0}, table = {0}, imp = {0};
 	struct valid_set valid = {0};
 	const char *output = NULL, *valid_path = NULL, *report_path = NULL;
 	size_t max_categories = 20;
 	uint64_t early_stop = 0;
 	int opt, task = -1, status = ML_EXIT_OK;
 	unsigned *fold = NULL;
-	double *pred = NULL, cv_mean = NAN, cv_sd = NAN;
+	double cv_mean = NAN, cv_sd = NAN;
 	size_t best = 0;
 	struct ml_params chosen = {0};
 	int chosen_owned = 0;
+	struct training_metrics tm = {0};
 
 	ml_cli_init(&cli, "ml-train", usage, argc, argv);
 	while ((opt = getopt_long(argc, argv, ML_CLI_COMMON_SHORT "t:a:p:o:", longopts, NULL)) != -1) {
@@ -443,7 +592,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	size_t n = tr.table.nrows, p = d.enc.ncols;
-	size_t nout = d.task == ML_TASK_MULTICLASS ? d.nclass : 1;
 
 	/* cross-validation, over the grid when there is one */
 	chosen = params;
@@ -511,18 +659,28 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	double train_main;
-	if (!(pred = malloc(n * nout * sizeof *pred))) {
-		ml_warn("out of memory");
-		status = ML_EXIT_TROUBLE;
+	/* the training metrics beside the importance and the members (on a
+	 * million records and 100 trees, a tenth of a second or more each,
+	 * that one thread did one after the other); errors are reported in
+	 * the order one thread meets them: the metrics' first */
+	tm = (struct training_metrics){.model = &model, .d = &d, .w = tr.table.w};
+	pthread_t metrics_thread;
+	int threaded = metrics_threadable(&model, n) &&
+		       pthread_create(&metrics_thread, NULL, training_metrics, &tm) == 0;
+	if (!threaded)
+		training_metrics(&tm);
+	/* tm is the thread's until it is joined */
+	int after_rc = 0;
+	if (threaded || tm.rc == 0)
+		after_rc = after_training(&model, &d, &tr, &imp, &bundle, &err);
+	if (threaded)
+		pthread_join(metrics_thread, NULL);
+	if (tm.rc < 0 || after_rc < 0) {
+		status = ml_cli_report(&cli, tm.rc < 0 ? &tm.err : &err);
 		goto out;
 	}
 	ml_buf_adds(&metrics, "{\"training\":");
-	if (training_scores(&model, &d, pred, &err) < 0 ||
-	    score(d.task, d.nclass, d.y, pred, tr.table.w, n, &metrics, &train_main, &err) < 0) {
-		status = ml_cli_report(&cli, &err);
-		goto out;
-	}
+	ml_buf_add(&metrics, tm.json.data, tm.json.len);
 	if (s.folds) {
 		ml_buf_printf(&metrics, ",\"cv\":{\"folds\":%u,\"metric\":\"%s\",\"mean\":", s.folds,
 			      score_main_name(d.task));
@@ -533,94 +691,22 @@ int main(int argc, char **argv)
 		ml_buf_add(&metrics, table.data, table.len);
 	}
 	ml_buf_adds(&metrics, ",\"importance\":");
-	if (importance(&model, &d, n, &metrics, &err) < 0) {
-		status = ml_cli_report(&cli, &err);
-		goto out;
-	}
+	ml_buf_add(&metrics, imp.data, imp.len);
 	ml_buf_adds(&metrics, "}\n");
 
 	/* the bundle: the manifest's own keys, then the members */
-	struct ml_buf backend = {0};
-	ml_model_backend_version(s.algo, &backend);
-	ml_buf_terminate(&backend);
-	ml_buf_printf(&manifest, "{\"mlpipe_version\":\"%s\",\"algorithm\":\"%s\",\"backend\":\"%s\","
-		      "\"task\":\"%s\",\"target\":", ML_VERSION, ml_algo_name(s.algo), backend.data,
-		      ml_task_name(d.task));
-	ml_buf_free(&backend);
-	ml_json_quote(&manifest, tr.table.target, strlen(tr.table.target));
-	ml_buf_adds(&manifest, ",\"classes\":");
-	ml_buf_adds(&manifest, d.task == ML_TASK_REGRESSION ? "null" : d.classes.data);
-	ml_buf_adds(&manifest, ",\"weight\":");
-	if (tr.table.weight)
-		ml_json_quote(&manifest, tr.table.weight, strlen(tr.table.weight));
-	else
-		ml_buf_adds(&manifest, "null");
-	ml_buf_adds(&manifest, ",\"features\":[");
-	for (size_t i = 0; i < d.enc.nfeatures; i++) {
-		const struct ml_feature *f = &d.enc.features[i];
-		ml_buf_adds(&manifest, i ? ",{\"name\":" : "{\"name\":");
-		ml_json_quote(&manifest, f->name, f->name_len);
-		ml_buf_printf(&manifest, ",\"kind\":\"%s\",\"columns\":%zu}", ml_feature_kind_name(f->kind),
-			      f->width);
-	}
-	ml_buf_adds(&manifest, "],\"params\":");
-	put_params(&manifest, &chosen);
-	ml_buf_printf(&manifest, ",\"max_categories\":%zu,\"seed\":%llu", max_categories,
-		      (unsigned long long)s.seed);
-	/* XGBoost does not promise the same trees for every number of
-	 * threads, so they are part of what made the model */
-	if (s.algo == ML_ALGO_GBDT)
-		ml_buf_printf(&manifest, ",\"threads\":%d,\"rounds\":%llu", s.threads,
-			      (unsigned long long)model.rounds);
-	ml_buf_printf(&manifest, ",\"training\":{\"records\":%zu,\"bytes\":%llu,\"sources\":%s]}}",
-		      n, (unsigned long long)reader_bytes(tr.reader), reader_sources(tr.reader));
-
-	if (!(bundle = ml_bundle_new())) {
-		ml_warn("out of memory");
-		status = ML_EXIT_TROUBLE;
-		goto out;
-	}
-	ml_buf_reset(&member);
-	if (ml_model_save(&model, &member, &err) < 0 ||
-	    add_member(bundle, "model.json", &member, &err) < 0) {
-		status = ml_cli_report(&cli, &err);
-		goto out;
-	}
-	ml_buf_reset(&member);
-	/* the schema of what the model reads: its features, and its label,
-	 * which serving data does not have */
-	char **schema_fields = calloc(d.enc.nfeatures + 1, sizeof *schema_fields);
-	if (!schema_fields) {
-		ml_warn("out of memory");
-		status = ML_EXIT_TROUBLE;
-		goto out;
-	}
-	for (size_t i = 0; i < d.enc.nfeatures; i++)
-		schema_fields[i] = d.enc.features[i].name;
-	schema_fields[d.enc.nfeatures] = (char *)tr.table.target;
-	struct ml_infer_opts iopts = {.margin = 0, .max_domain = 20, .only = schema_fields,
-				      .nonly = d.enc.nfeatures + 1, .optional = tr.table.target,
-				      .by = "ml-train"};
-	if (ml_encoding_to_json(&d.enc, &member) < 0 || add_member(bundle, "preprocess.json", &member, &err) < 0 ||
-	    (ml_buf_reset(&member), ml_schema_infer(tr.profile, &iopts, &member) < 0) ||
-	    add_member(bundle, "schema.json", &member, &err) < 0 ||
-	    (ml_buf_reset(&member), ml_profile_to_ndjson(tr.profile, &member) < 0) ||
-	    add_member(bundle, "profile.ndjson", &member, &err) < 0 ||
-	    add_member(bundle, "metrics.json", &metrics, &err) < 0 ||
+	put_manifest(&manifest, &s, &model, &d, &tr, &chosen, max_categories);
+	if (add_member(bundle, "metrics.json", &metrics, &err) < 0 ||
 	    ml_bundle_write(bundle, manifest.data, manifest.len, out, &err) < 0 ||
 	    (report && ml_cli_commit(&cli, report, &err) < 0) ||
 	    ml_cli_commit(&cli, out, &err) < 0) {
-		free(schema_fields);
-		if (err.kind == ML_ERR_NONE)
-			ml_err_set(&err, ML_ERR_IO, "out of memory");
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
-	free(schema_fields);
 	if (cli.verbose) {
 		fprintf(stderr, "ml-train: %s %s on %zu records, %zu features (%zu columns); training %s %.4g",
 			ml_algo_name(s.algo), ml_task_name(d.task), n, d.enc.nfeatures, p,
-			score_main_name(d.task), train_main);
+			score_main_name(d.task), tm.main_metric);
 		if (s.folds)
 			fprintf(stderr, ", %u-fold cv %.4g +- %.2g", s.folds, cv_mean, cv_sd);
 		fputc('\n', stderr);
@@ -666,7 +752,8 @@ out:
 	free(params.keys);
 	free(params.values);
 	free(fold);
-	free(pred);
+	ml_buf_free(&tm.json);
+	ml_buf_free(&imp);
 	free(valid.x);
 	free(valid.y);
 	ml_buf_free(&manifest);

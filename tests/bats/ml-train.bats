@@ -388,6 +388,29 @@ EOF
 	assert_bytes_equal want.ndjson <(member two.bundle profile.ndjson)
 }
 
+@test "records enough for two threads (40000) give the encoding, training metrics and importance the references find, the matrix being each record's encoding" {
+	local i cancer=$BATS_FILE_TMPDIR/cancer/0/train.ndjson wine=$BATS_FILE_TMPDIR/wine/0/train.ndjson
+	# strings, booleans and missing values; k, missing in a third of the
+	# records, is another number in each copy, so the two halves of the
+	# rows, filled at once, differ
+	for i in $(seq 100); do
+		awk -v i="$i" '{ if (NR % 3) sub(/}$/, ",\"k\":" i "}"); print }' "$cancer"
+	done >many.ndjson
+	for i in $(seq 300); do cat "$wine"; done >wines.ndjson
+	ml-train -t y -a gbdt -p rounds=10 -o g.bundle many.ndjson
+	ml-train -t y -a logistic -o l.bundle many.ndjson
+	ml-train -t y -a gbdt -p rounds=5 --task multiclass -o w.bundle wines.ndjson
+	for i in g l; do ml-predict $i.bundle many.ndjson >$i.ndjson; done
+	ml-predict w.bundle wines.ndjson >w.ndjson
+	assert_reference preprocess-check g.bundle many.ndjson + l.bundle many.ndjson + w.bundle wines.ndjson
+	# metrics.json scores the matrix (XGBoost's cache of it, the dense
+	# rows), ml-predict each record: they agree when the matrix's rows
+	# are the records' encodings
+	assert_reference metrics-check g.bundle many.ndjson g.ndjson + l.bundle many.ndjson l.ndjson + \
+		w.bundle wines.ndjson w.ndjson
+	assert_reference importance-check g.bundle many.ndjson + l.bundle many.ndjson + w.bundle wines.ndjson
+}
+
 @test "metrics.json's training metrics equal scikit-learn's on ml-predict's predictions of the training data, to 1e-9" {
 	local data opts args=() i=0
 	while read -r data opts; do
