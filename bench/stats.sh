@@ -200,6 +200,11 @@ NOTE=$TMP/note
 	printf ' Fastest runs: one pass %.3f s, shards %.3f s, so %sx.' \
 		"$(echo "$t_one" | cut -d ' ' -f 2)" "$(echo "$t_shards" | cut -d ' ' -f 2)" \
 		"$(ratio "$(echo "$t_one" | cut -d ' ' -f 2)" "$(echo "$t_shards" | cut -d ' ' -f 2)")"
+	# the shards cannot beat their CPU time spread over the cores: every
+	# profile hashes its input (its dataset line's source), which one pass
+	# does on its second core and the shards on the cores they share
+	printf ' The most two cores allow: one pass / (shards CPU / %s) = %sx.' "$(nproc)" \
+		"$(ratio "$(med "$t_one")" "$(echo "$(cpu "$t_shards")" | awk -v n="$(nproc)" '{ print $1 / n }')")"
 	if [ -n "$r_wide" ]; then
 		printf ' ml-stats on the 100-column input:'
 		set -- $WIDE_ROWS

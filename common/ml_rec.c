@@ -54,6 +54,16 @@ static struct field *next_field(struct ml_rec *r)
 	return &r->f[r->n++];
 }
 
+/* ml_json_skip_ws, with the common case (no whitespace between tokens, as
+ * in every record a program writes) decided here without a call: measured,
+ * the calls were 3% of ml-train's instructions, five per field. */
+static inline const char *skip_ws(const char *p, const char *end)
+{
+	if (p < end && (unsigned char)*p > ' ')
+		return p;
+	return ml_json_skip_ws(p, end);
+}
+
 int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *err)
 {
 	const char *p, *end = line + len;
@@ -64,7 +74,7 @@ int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *
 	r->line = line;
 	r->len = len;
 	r->n = 0;
-	p = ml_json_skip_ws(line, end);
+	p = skip_ws(line, end);
 	if (p == end)
 		return ml_err_set(err, ML_ERR_DATA, "empty line (expected a JSON object)");
 	if (*p != '{') {
@@ -74,7 +84,7 @@ int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *
 					  ml_json_type_name(type));
 		return malformed(err, line, &fail);
 	}
-	p = ml_json_skip_ws(p + 1, end);
+	p = skip_ws(p + 1, end);
 	if (p < end && *p == '}')
 		goto closed;
 	for (;;) {
@@ -93,21 +103,21 @@ int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *
 		f->key_off = (size_t)(k + 1 - line);
 		f->key_len = (size_t)(p - k - 2);
 		f->key_escaped = (unsigned char)escaped;
-		p = ml_json_skip_ws(p, end);
+		p = skip_ws(p, end);
 		if (p == end || *p != ':') {
 			fail.at = p;
 			fail.why = "expected ':' after key";
 			return malformed(err, line, &fail);
 		}
-		v = p = ml_json_skip_ws(p + 1, end);
+		v = p = skip_ws(p + 1, end);
 		if (!(p = ml_json_scan_value(p, end, 1, &type, &fail)))
 			return malformed(err, line, &fail);
 		f->val_off = (size_t)(v - line);
 		f->val_len = (size_t)(p - v);
 		f->type = (unsigned char)type;
-		p = ml_json_skip_ws(p, end);
+		p = skip_ws(p, end);
 		if (p < end && *p == ',') {
-			p = ml_json_skip_ws(p + 1, end);
+			p = skip_ws(p + 1, end);
 			continue;
 		}
 		if (p < end && *p == '}')
@@ -118,7 +128,7 @@ int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *
 	}
 closed:
 	r->close_off = (size_t)(p - line);
-	p = ml_json_skip_ws(p + 1, end);
+	p = skip_ws(p + 1, end);
 	if (p != end) {
 		fail.at = p;
 		fail.why = "trailing text after the object";
