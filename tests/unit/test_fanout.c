@@ -20,8 +20,15 @@ static int see(void *ctx, const char *line, size_t len, struct ml_err *err)
 {
 	struct seen *s = ctx;
 	unsigned long long n = 0;
+	char copy[64];
 
-	if (len < 6 || sscanf(line, "{\"n\":%llu}", &n) != 1)
+	/* The line is not NUL-terminated (it lies inside the block), so
+	 * sscanf reads a bounded copy of it. */
+	if (len < 6 || len >= sizeof copy)
+		return ml_err_set(err, ML_ERR_DATA, "not a record");
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	if (sscanf(copy, "{\"n\":%llu}", &n) != 1)
 		return ml_err_set(err, ML_ERR_DATA, "not a record");
 	if ((long)n == s->fail_at[0] || (long)n == s->fail_at[1])
 		return ml_err_set(err, ML_ERR_DATA, "record %llu is bad", n);
