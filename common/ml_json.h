@@ -49,6 +49,13 @@ const char *ml_json_scan_value(const char *p, const char *end, int depth,
 int ml_json_hex_digit(int c);
 /* Whether s[0..n) is exactly one JSON number in the RFC 8259 grammar. */
 int ml_json_is_number(const char *s, size_t n);
+/* Reads the JSON number at p (up to end) when one IEEE operation gives its
+ * value exactly as strtod would (Clinger's fast path: at most 19 digits
+ * making an integer m <= 2^53, and a decimal exponent, point included, of
+ * at most 22 either way); returns the byte after it with *out set, or NULL
+ * (nothing read) for the caller to use strtod.  What follows the number is
+ * the caller's to check. */
+const char *ml_json_fast_number(const char *p, const char *end, double *out);
 /* Length of the longest valid UTF-8 prefix of s[0..n) (n when all valid). */
 size_t ml_utf8_valid_prefix(const char *s, size_t n);
 /* Characters (code points) of valid UTF-8 s[0..n). */

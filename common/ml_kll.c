@@ -967,46 +967,17 @@ static int rd_number_copy(struct rd *r, const char *s, size_t n, char *buf, size
 	return 0;
 }
 
-/* Reads the number at r->p when it is plain: JSON's grammar, no exponent,
- * at most 19 digits that make an integer m of at most 2^53, at most 22
- * after the point.  Then it is m / 10^f, one correctly rounded division of
- * exact numbers (Clinger's fast path), the double strtod gives.  1 with *x
- * and r->p past it, or 0 (nothing read) for the general reader.  A sketch
- * is written mostly so (short_decimal); checking the text, copying it and
- * strtod took most of the time of reading one back. */
-static int rd_plain(struct rd *r, double *x)
+/* Reads the number at r->p when ml_json_fast_number can: 1 with *x and r->p
+ * past it, or 0 (nothing read) for the general reader.  A sketch is written
+ * mostly so (short_decimal); checking the text, copying it and strtod took
+ * most of the time of reading one back. */
+static int rd_fast(struct rd *r, double *x)
 {
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
-	const char *p = r->p, *end = r->end, *first, *point = NULL;
-	uint64_t m = 0;
-	size_t digits;
-	int neg = p < end && *p == '-';
+	const char *after = ml_json_fast_number(r->p, r->end, x);
 
-	first = p += neg;
-	for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
-		m = m * 10 + (uint64_t)(*p - '0');
-	digits = (size_t)(p - first);
-	/* JSON: an integer part, without leading zeros */
-	if (digits == 0 || (*first == '0' && digits > 1))
+	if (!after || (after < r->end && number_byte(*after)))
 		return 0;
-	if (p < end && *p == '.') {
-		point = ++p;
-		for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
-			m = m * 10 + (uint64_t)(*p - '0');
-		if (p == point)
-			return 0;
-		digits += (size_t)(p - point);
-	}
-	/* 19 digits cannot overflow m */
-	if ((p < end && number_byte(*p)) || digits > 19 || m > (uint64_t)1 << 53 ||
-	    (point && p - point > 22))
-		return 0;
-	double v = point ? (double)m / pow10[p - point] : (double)m;
-	*x = neg ? -v : v;
-	r->p = p;
+	r->p = after;
 	return 1;
 }
 
@@ -1032,7 +1003,7 @@ static int rd_double(struct rd *r, double *x)
 				       raw - 1 - r->start);
 		return 0;
 	}
-	if (rd_plain(r, x))
+	if (rd_fast(r, x))
 		return 0;
 	if (rd_number_span(r, &s, &n) < 0 || rd_number_copy(r, s, n, buf, sizeof buf) < 0)
 		return -1;

@@ -302,42 +302,6 @@ static int fold_numbers(struct ml_column *c, const double *v, size_t n)
 	return 0;
 }
 
-/* The value of the JSON number text s[0..n) (checked by the record reader)
- * when it is plain: no exponent, at most 19 digits that make an integer m
- * of at most 2^53, at most 22 after the point.  Then it is m / 10^f, one
- * correctly rounded division of exact numbers (Clinger's fast path): the
- * double strtod gives, and ml_rec_number.  1 with *out, or 0 for
- * ml_rec_number to read.  Measured: ml_rec_number's own fast path, which
- * also counts significant digits and reads exponents, took twice the time
- * on the data of the benchmark (numbers are 6 of its 10 fields). */
-static int plain_number(const char *s, size_t n, double *out)
-{
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
-	const char *p = s, *end = s + n, *first, *point;
-	uint64_t m = 0;
-	size_t frac = 0;
-	int neg = p < end && *p == '-';
-
-	first = p += neg;
-	for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
-		m = m * 10 + (uint64_t)(*p - '0');
-	if (p < end && *p == '.') {
-		point = ++p;
-		for (; p < end && (unsigned char)(*p - '0') <= 9; p++)
-			m = m * 10 + (uint64_t)(*p - '0');
-		frac = (size_t)(p - point);
-	}
-	/* 19 digits cannot overflow m; the point is not a digit */
-	if (p != end || (size_t)(p - first) - (frac > 0) > 19 || m > (uint64_t)1 << 53 || frac > 22)
-		return 0;
-	double x = frac ? (double)m / pow10[frac] : (double)m;
-	*out = neg ? -x : x;
-	return 1;
-}
-
 /* A full block folds in at once: blocks fold in the order they fill. */
 static int flush_numbers(struct ml_column *c)
 {
@@ -347,14 +311,13 @@ static int flush_numbers(struct ml_column *c)
 	return fold_numbers(c, c->pending, n);
 }
 
-/* Field i of r, the number raw[0..n), into column c: pending until a block
+/* Field i of r, a number, into column c: pending until a block
  * is full. */
-static int add_number(struct ml_column *c, const struct ml_rec *r, size_t i, const char *raw, size_t n)
+static int add_number(struct ml_column *c, const struct ml_rec *r, size_t i)
 {
 	double x;
 
-	if (!plain_number(raw, n, &x))
-		ml_rec_number(r, i, &x);
+	ml_rec_number(r, i, &x);
 	if (!isfinite(x)) {
 		c->num.nonfinite++;
 		return 0;
@@ -409,7 +372,7 @@ int ml_profile_add(struct ml_profile *p, const struct ml_rec *r, struct ml_err *
 			continue;
 		size_t n;
 		const char *raw = ml_rec_value_raw(r, i, &n);
-		if ((t == ML_JSON_NUMBER ? add_number(c, r, i, raw, n) : add_string(p, c, r, i, raw, n)) < 0)
+		if ((t == ML_JSON_NUMBER ? add_number(c, r, i) : add_string(p, c, r, i, raw, n)) < 0)
 			return ml_err_sys(err, ENOMEM, "cannot profile column '%s'", c->name);
 	}
 	return 0;

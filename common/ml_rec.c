@@ -177,63 +177,6 @@ int ml_rec_key(const struct ml_rec *r, size_t i, struct ml_buf *out)
 	return ml_json_unescape(r->line + r->f[i].key_off, r->f[i].key_len, out);
 }
 
-/* Clinger's fast path: a number whose digits fit in 53 bits and whose
- * decimal exponent is at most 22 either way is one exact integer times or
- * divided by one exact power of ten, so a single IEEE operation rounds it
- * correctly, as strtod would.  Most data is like that; the rest goes to
- * strtod.  The text is already known to be a JSON number. */
-static int fast_number(const char *s, size_t n, double *out)
-{
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
-	const char *p = s, *end = s + n;
-	uint64_t m = 0;
-	int digits = 0, scale = 0, neg = 0;
-
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (digits || *p != '0')
-			digits++;
-		m = m * 10 + (uint64_t)(*p - '0');
-		if (digits > 15)
-			return 0;
-	}
-	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (digits || *p != '0')
-				digits++;
-			m = m * 10 + (uint64_t)(*p - '0');
-			scale--;
-			if (digits > 15)
-				return 0;
-		}
-	}
-	if (p < end) {
-		/* an exponent: small ones only */
-		int e = 0, eneg = 0;
-		p++;
-		if (*p == '+' || *p == '-')
-			eneg = *p++ == '-';
-		for (; p < end; p++) {
-			e = e * 10 + (*p - '0');
-			if (e > 400)
-				return 0;
-		}
-		scale += eneg ? -e : e;
-	}
-	if (scale < -22 || scale > 22)
-		return 0;
-	double x = (double)m;
-	x = scale < 0 ? x / pow10[-scale] : x * pow10[scale];
-	*out = neg ? -x : x;
-	return 1;
-}
-
 int ml_rec_number(const struct ml_rec *r, size_t i, double *out)
 {
 	const struct field *f = &r->f[i];
@@ -243,7 +186,8 @@ int ml_rec_number(const struct ml_rec *r, size_t i, double *out)
 
 	if (f->type != ML_JSON_NUMBER)
 		return -1;
-	if (fast_number(r->line + f->val_off, f->val_len, out))
+	if (ml_json_fast_number(r->line + f->val_off, r->line + f->val_off + f->val_len, out) ==
+	    r->line + f->val_off + f->val_len)
 		return 0;
 	if (f->val_len < sizeof small) {
 		memcpy(small, r->line + f->val_off, f->val_len);

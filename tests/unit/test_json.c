@@ -255,6 +255,91 @@ static void test_is_number(void)
 	   "is_number looks only at the n bytes it is given");
 }
 
+/* Whether fast_number read all of s and gave strtod's double, bit for bit. */
+static int fast_reads_as_strtod(const char *s)
+{
+	double x, want = strtod(s, NULL);
+	const char *after = ml_json_fast_number(s, s + strlen(s), &x);
+
+	return after == s + strlen(s) && memcmp(&x, &want, sizeof x) == 0;
+}
+
+static void test_fast_number(void)
+{
+	static const char *const fast[] = {
+		"0", "-0", "7", "-12.5", "0.1", "3.14159", "1e5", "1E-5", "2.5e+3", "-0.0e-0",
+		"9007199254740992", "0.000000000000000001", "12345678.0123456", "1e22",
+		"4.35", "1e-22", "-97.61",
+	};
+	static const char *const slow[] = {
+		"9007199254740993", "12345678901234567890", "1e23", "1e-23", "1e400",
+		"0.00000000000000000000001", "100000000000000000000", "123456789.0123456789",
+		"0.0000000000000000001",
+	};
+	static const char *const bad[] = {"", "-", "01", "1.", ".5", "+1", "1e", "1e+", "1.e5", "x"};
+	int all = 1;
+	double x;
+
+	for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
+		if (!fast_reads_as_strtod(fast[i])) {
+			printf("# not read as strtod reads it: %s\n", fast[i]);
+			all = 0;
+		}
+	ok(all, "fast_number reads plain decimals and small exponents as strtod does, -0 included (%zu cases)",
+	   sizeof fast / sizeof fast[0]);
+	all = 1;
+	for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++)
+		if (ml_json_fast_number(slow[i], slow[i] + strlen(slow[i]), &x)) {
+			printf("# wrongly read: %s\n", slow[i]);
+			all = 0;
+		}
+	ok(all, "fast_number leaves to strtod what one operation cannot give exactly: above 2^53, 20 digits, 1e23 (%zu cases)",
+	   sizeof slow / sizeof slow[0]);
+	all = 1;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (ml_json_fast_number(bad[i], bad[i] + strlen(bad[i]), &x)) {
+			printf("# wrongly read: '%s'\n", bad[i]);
+			all = 0;
+		}
+	ok(all, "fast_number reads no text that is not a JSON number (%zu cases: 01, 1., .5, +1, 1e, ...)",
+	   sizeof bad / sizeof bad[0]);
+	const char *text = "-2.5,3";
+	ok(ml_json_fast_number(text, text + 6, &x) == text + 4 && x == -2.5,
+	   "fast_number stops after the number and returns where it ended");
+	ok(ml_json_fast_number(text, text + 2, &x) == text + 2 && x == -2,
+	   "fast_number reads no further than the end it is given");
+
+	/* random decimals of up to 17 significant digits and exponents up to
+	 * 30 either way: whatever it reads, it reads as strtod */
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	size_t read = 0, wrong = 0;
+	char buf[64];
+	for (int i = 0; i < 200000; i++) {
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		int ndig = 1 + (int)(seed % 17), point = (int)((seed >> 8) % (uint64_t)(ndig + 1));
+		int ex = (int)((seed >> 16) % 61) - 30, len = 0;
+		uint64_t d = seed >> 24;
+		if (seed & (1u << 5))
+			buf[len++] = '-';
+		for (int k = 0; k < ndig; k++, d /= 10) {
+			if (k == point && k)
+				buf[len++] = '.';
+			buf[len++] = (char)('0' + (k == 0 && ndig > 1 && point != 1 ? 1 + d % 9 : d % 10));
+		}
+		if (seed & (1u << 6))
+			len += snprintf(buf + len, sizeof buf - (size_t)len, "e%d", ex);
+		buf[len] = '\0';
+		if (!ml_json_is_number(buf, (size_t)len))
+			continue;
+		if (ml_json_fast_number(buf, buf + len, &x)) {
+			read++;
+			wrong += !fast_reads_as_strtod(buf);
+		}
+	}
+	ok(wrong == 0 && read > 50000, "fast_number agrees with strtod on every one of %zu random numbers it reads",
+	   read);
+}
+
 static void test_utf8(void)
 {
 	ok(ml_utf8_valid_prefix(S("plain ascii")) == 11, "utf8_valid_prefix returns n for ASCII");
@@ -465,6 +550,7 @@ int main(void)
 	test_put_double();
 	test_scan_value();
 	test_is_number();
+	test_fast_number();
 	test_utf8();
 	test_unescape();
 	test_quote();
