@@ -264,6 +264,21 @@ static int fast_reads_as_strtod(const char *s)
 	return after == s + strlen(s) && memcmp(&x, &want, sizeof x) == 0;
 }
 
+/* Whether each of v[0..n) is read as strtod reads it (read 1) or is left
+ * to strtod, untouched (read 0); names the ones that are not. */
+static int all_fast(const char *const *v, size_t n, int read)
+{
+	int all = 1;
+	double x;
+
+	for (size_t i = 0; i < n; i++)
+		if (read ? !fast_reads_as_strtod(v[i]) : ml_json_fast_number(v[i], v[i] + strlen(v[i]), &x) != NULL) {
+			printf("# %s: '%s'\n", read ? "not read as strtod reads it" : "wrongly read", v[i]);
+			all = 0;
+		}
+	return all;
+}
+
 static void test_fast_number(void)
 {
 	static const char *const fast[] = {
@@ -277,31 +292,16 @@ static void test_fast_number(void)
 		"0.0000000000000000001",
 	};
 	static const char *const bad[] = {"", "-", "01", "1.", ".5", "+1", "1e", "1e+", "1.e5", "x"};
-	int all = 1;
 	double x;
 
-	for (size_t i = 0; i < sizeof fast / sizeof fast[0]; i++)
-		if (!fast_reads_as_strtod(fast[i])) {
-			printf("# not read as strtod reads it: %s\n", fast[i]);
-			all = 0;
-		}
-	ok(all, "fast_number reads plain decimals and small exponents as strtod does, -0 included (%zu cases)",
+	ok(all_fast(fast, sizeof fast / sizeof fast[0], 1),
+	   "fast_number reads plain decimals and small exponents as strtod does, -0 included (%zu cases)",
 	   sizeof fast / sizeof fast[0]);
-	all = 1;
-	for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++)
-		if (ml_json_fast_number(slow[i], slow[i] + strlen(slow[i]), &x)) {
-			printf("# wrongly read: %s\n", slow[i]);
-			all = 0;
-		}
-	ok(all, "fast_number leaves to strtod what one operation cannot give exactly: above 2^53, 20 digits, 1e23 (%zu cases)",
+	ok(all_fast(slow, sizeof slow / sizeof slow[0], 0),
+	   "fast_number leaves to strtod what one operation cannot give exactly: above 2^53, 20 digits, 1e23 (%zu cases)",
 	   sizeof slow / sizeof slow[0]);
-	all = 1;
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		if (ml_json_fast_number(bad[i], bad[i] + strlen(bad[i]), &x)) {
-			printf("# wrongly read: '%s'\n", bad[i]);
-			all = 0;
-		}
-	ok(all, "fast_number reads no text that is not a JSON number (%zu cases: 01, 1., .5, +1, 1e, ...)",
+	ok(all_fast(bad, sizeof bad / sizeof bad[0], 0),
+	   "fast_number reads no text that is not a JSON number (%zu cases: 01, 1., .5, +1, 1e, ...)",
 	   sizeof bad / sizeof bad[0]);
 	const char *text = "-2.5,3";
 	ok(ml_json_fast_number(text, text + 6, &x) == text + 4 && x == -2.5,

@@ -141,38 +141,73 @@ static void test_round_trip(void)
 /* The sketch and the string counts are read from the line's own text; they
  * were read from the text libjq printed back, which merged a key given
  * twice, wrote 800.0 as 800 and took out spaces and escapes. */
+/* One edit of a profile's text: in the line that starts with line, the
+ * first from becomes to; what it must read as (message: the refusal, or
+ * NULL when it reads as the unedited text) and what that says. */
+struct edit {
+	const char *line, *from, *to, *message, *says;
+};
+
+static const struct edit read_the_same[] = {
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800.0", NULL,
+	 "a sketch's k written 800.0 reads as 800"},
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":8e2", NULL,
+	 "a sketch's k written 8e2 reads as 800"},
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":5,\"k\":800", NULL,
+	 "a key twice in a sketch reads as its last value"},
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800,", "\"sketch\": { \"\\u006b\" : 800 , ", NULL,
+	 "spaces and an escaped key in a sketch read as plain ones"},
+	{"{\"column\":\"s\"", "\"counts\":{\"exact\":true", "\"counts\":{\"exact\":false,\"exact\":true", NULL,
+	 "a key twice in string counts reads as its last value"},
+	{"{\"column\":\"s\"", "\"values\":[[\"a", "\"values\":[[\"\\u0061", NULL,
+	 "an escaped string value in the counts reads as the plain one"},
+	{"{\"format\"", "\"version\":1", "\"version\":1.0", NULL, "version 1.0 is version 1"},
+	{"{\"column\":\"x\"", "\"types\":{", "\"types\":7,\"types\":{", NULL,
+	 "a key twice in a line reads as its last value"},
+};
+
+static const struct edit refused[] = {
+	{"{\"column\":\"x\"", "{\"column\":\"x\"", "{} {\"column\":\"x\"",
+	 "3: malformed profile line: text after the value at byte 2",
+	 "a line that is not one JSON value is refused where it goes wrong"},
+	{"{\"column\":\"x\"", "\"zeros\":0", "\"zeros\":0.",
+	 "4: malformed profile line: invalid number (no digit after '.') at byte 310",
+	 "a number libjq reads but JSON does not (0.) is refused"},
+	{"{\"column\":\"x\"", "{\"column\":\"x\"", "[{\"column\":\"x\"",
+	 "3: malformed profile line: expected ',' or ']' in array at byte 9345",
+	 "a line cut or spliced inside is refused as malformed"},
+	{"{\"format\"", "\"version\":1", "\"version\":\"1\"",
+	 "1: profile \"version\" is not a number (this reads version 1)",
+	 "a version that is not a number is refused"},
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800,\"k\":\"x\"",
+	 "3: column 'x': sketch: expected a number at byte 5",
+	 "a bad sketch is refused in the words (and at the byte) of the text libjq printed"},
+	{"{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800,\"j\":1",
+	 "3: column 'x': sketch: unknown key \"j\"", "a sketch with an unknown key is refused"},
+	{"{\"column\":\"s\"", "\"counts\":{\"exact\":true", "\"counts\":{\"exact\":1",
+	 "6: column 's': counts: categorical counts: expected true or false for \"exact\" at byte 9",
+	 "bad string counts are refused"},
+	{"{\"column\":\"x\"", "\"mean\":", "\"average\":",
+	 "3: column 'x': \"number\" lacks a count or a moment", "numbers without their mean are refused"},
+};
+
+/* The sketch and the string counts are read from the line's own text; they
+ * were read from the text libjq printed back, which merged a key given
+ * twice, wrote 800.0 as 800 and took out spaces and escapes. */
 static void test_what_libjq_accepted(const struct ml_buf *text)
 {
-	ok(edit_reads_the_same(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800.0"),
-	   "a sketch's k written 800.0 reads as 800");
-	ok(edit_reads_the_same(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":8e2"),
-	   "a sketch's k written 8e2 reads as 800");
-	ok(edit_reads_the_same(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":5,\"k\":800"),
-	   "a key twice in a sketch reads as its last value");
-	ok(edit_reads_the_same(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800,", "\"sketch\": { \"\\u006b\" : 800 , "),
-	   "spaces and an escaped key in a sketch read as plain ones");
-	ok(edit_reads_the_same(text, "{\"column\":\"s\"", "\"counts\":{\"exact\":true",
-			       "\"counts\":{\"exact\":false,\"exact\":true"),
-	   "a key twice in string counts reads as its last value");
-	ok(edit_reads_the_same(text, "{\"column\":\"s\"", "\"values\":[[\"a", "\"values\":[[\"\\u0061"),
-	   "an escaped string value in the counts reads as the plain one");
-	ok(edit_reads_the_same(text, "{\"format\"", "\"version\":1", "\"version\":1.0"),
-	   "version 1.0 is version 1");
-	ok(edit_reads_the_same(text, "{\"column\":\"x\"", "\"types\":{", "\"types\":7,\"types\":{"),
-	   "a key twice in a line reads as its last value");
+	for (size_t i = 0; i < sizeof read_the_same / sizeof read_the_same[0]; i++) {
+		const struct edit *e = &read_the_same[i];
+		ok(edit_reads_the_same(text, e->line, e->from, e->to), "%s", e->says);
+	}
 }
 
 static void test_refusals(const struct ml_buf *text)
 {
-	ok(edit_refused(text, "{\"column\":\"x\"", "{\"column\":\"x\"", "{} {\"column\":\"x\"",
-			"3: malformed profile line: text after the value at byte 2"),
-	   "a line that is not one JSON value is refused where it goes wrong");
-	ok(edit_refused(text, "{\"column\":\"x\"", "\"zeros\":0", "\"zeros\":0.",
-			"4: malformed profile line: invalid number (no digit after '.') at byte 310"),
-	   "a number libjq reads but JSON does not (0.) is refused");
-	ok(edit_refused(text, "{\"column\":\"x\"", "{\"column\":\"x\"", "[{\"column\":\"x\"",
-			"3: malformed profile line: expected ',' or ']' in array at byte 9345"),
-	   "a line cut or spliced inside is refused as malformed");
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		const struct edit *e = &refused[i];
+		ok(edit_refused(text, e->line, e->from, e->to, e->message), "%s", e->says);
+	}
 	struct ml_buf arr = {0}, back = {0};
 	ml_buf_add(&arr, text->data, (size_t)(strchr(text->data, '\n') + 1 - text->data));
 	ml_buf_adds(&arr, "[1,2]\n");
@@ -180,21 +215,6 @@ static void test_refusals(const struct ml_buf *text)
 	   "a line that is JSON but not an object is refused as such");
 	ml_buf_free(&arr);
 	ml_buf_free(&back);
-	ok(edit_refused(text, "{\"format\"", "\"version\":1", "\"version\":\"1\"",
-			"1: profile \"version\" is not a number (this reads version 1)"),
-	   "a version that is not a number is refused");
-	ok(edit_refused(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800,\"k\":\"x\"",
-			"3: column 'x': sketch: expected a number at byte 5"),
-	   "a bad sketch is refused in the words (and at the byte) of the text libjq printed");
-	ok(edit_refused(text, "{\"column\":\"x\"", "\"sketch\":{\"k\":800", "\"sketch\":{\"k\":800,\"j\":1",
-			"3: column 'x': sketch: unknown key \"j\""),
-	   "a sketch with an unknown key is refused");
-	ok(edit_refused(text, "{\"column\":\"s\"", "\"counts\":{\"exact\":true", "\"counts\":{\"exact\":1",
-			"6: column 's': counts: categorical counts: expected true or false for \"exact\" at byte 9"),
-	   "bad string counts are refused");
-	ok(edit_refused(text, "{\"column\":\"x\"", "\"mean\":", "\"average\":",
-			"3: column 'x': \"number\" lacks a count or a moment"),
-	   "numbers without their mean are refused");
 }
 
 /* The one difference: a number beyond a double's range in a sketch was read
