@@ -243,61 +243,6 @@ int ml_json_is_number(const char *s, size_t n)
 	return n > 0 && scan_number(s, end, &fail) == end;
 }
 
-/* Most data is like this, and then m / 10^f or m * 10^e is one correctly
- * rounded operation on exact numbers.  Digits are counted from pointers,
- * not one by one: a per-digit count took twice the time on the benchmark's
- * data (six of its ten fields are numbers). */
-const char *ml_json_fast_number(const char *p, const char *end, double *out)
-{
-	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-	};
-	const char *first, *point;
-	uint64_t m = 0;
-	size_t digits, frac = 0;
-	int neg = p < end && *p == '-', scale;
-
-	first = p += neg;
-	for (; p < end && is_digit((unsigned char)*p); p++)
-		m = m * 10 + (uint64_t)(*p - '0');
-	digits = (size_t)(p - first);
-	/* JSON: an integer part, without leading zeros */
-	if (digits == 0 || (*first == '0' && digits > 1))
-		return NULL;
-	if (p < end && *p == '.') {
-		point = ++p;
-		for (; p < end && is_digit((unsigned char)*p); p++)
-			m = m * 10 + (uint64_t)(*p - '0');
-		frac = (size_t)(p - point);
-		if (frac == 0)
-			return NULL;
-		digits += frac;
-	}
-	/* 19 digits cannot overflow m */
-	if (digits > 19 || m > (uint64_t)1 << 53)
-		return NULL;
-	scale = -(int)frac;
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		const char *first_e;
-		int e = 0, eneg = 0;
-		if (++p < end && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
-		for (first_e = p; p < end && is_digit((unsigned char)*p); p++)
-			if ((e = e * 10 + (*p - '0')) > 400)
-				return NULL;
-		if (p == first_e)
-			return NULL;
-		scale += eneg ? -e : e;
-	}
-	if (scale < -22 || scale > 22)
-		return NULL;
-	double x = (double)m;
-	x = scale < 0 ? x / pow10[-scale] : x * pow10[scale];
-	*out = neg ? -x : x;
-	return p;
-}
-
 static const char *scan_literal(const char *p, const char *end, const char *word,
 				size_t n, struct ml_json_fail *fail)
 {
