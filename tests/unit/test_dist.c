@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ml_dist.h"
+#include "reference.h"
 #include "tap.h"
 
 static const char *const script[] = {
@@ -180,75 +181,7 @@ static const char *const script[] = {
 	NULL,
 };
 
-/* The numbers of one line after its tag. */
-struct nums {
-	double *v;
-	size_t n, cap;
-};
-
-static int nums_push(struct nums *x, double d)
-{
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 1024;
-		double *v = realloc(x->v, cap * sizeof *v);
-
-		if (!v)
-			return -1;
-		x->v = v;
-		x->cap = cap;
-	}
-	x->v[x->n++] = d;
-	return 0;
-}
-
-/* Splits "tag n n n ..." into tag (at most 15 bytes) and numbers. */
-static int parse(char *line, char *tag, struct nums *x)
-{
-	char *p = line, *end;
-	size_t k = 0;
-
-	x->n = 0;
-	while (*p && *p != ' ' && *p != '\n' && k < 15)
-		tag[k++] = *p++;
-	tag[k] = '\0';
-	for (;;) {
-		double d = strtod(p, &end);
-
-		if (end == p)
-			break;
-		if (nums_push(x, d) < 0)
-			return -1;
-		p = end;
-	}
-	return 0;
-}
-
-/* A group of comparisons that ends as one TAP line. */
-struct group {
-	const char *what;
-	int cases, bad;
-	double worst;           /* the largest error measure seen */
-};
-
-/* Records one comparison; err is its error measure, good whether it is
- * within tolerance; the first failures explain themselves. */
-static void record(struct group *g, int good, double err, const char *fmt, ...)
-{
-	g->cases++;
-	if (err > g->worst || isnan(err))
-		g->worst = err;
-	if (!good && g->bad++ < 5) {
-		va_list ap;
-
-		printf("# %s: ", g->what);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	}
-}
-
-static void report(const struct group *g)
+static void report(const struct ref_group *g)
 {
 	ok(g->cases > 0 && g->bad == 0, "%s: %d cases match scipy (worst %.3g)",
 	   g->what, g->cases, g->worst);
@@ -286,7 +219,7 @@ static int pval_close(double got, double want, double *err)
 enum { G_KS_D, G_KS_EXACT, G_KS_ASYMP, G_KS_AUTO, G_KSW, G_KSTWO, G_KSASYMP,
        G_CHI2SF, G_CHI2C, G_JS, G_LINF, G_PSI, G_W, G_WW, G_BH, G_N };
 
-static struct group groups[G_N] = {
+static struct ref_group groups[G_N] = {
 	[G_KS_D] = {"KS statistic D (1e-12)", 0, 0, 0},
 	[G_KS_EXACT] = {"KS exact p-value, ks_2samp(method='exact') (1e-6 abs)", 0, 0, 0},
 	[G_KS_ASYMP] = {"KS asymp p-value, ks_2samp(method='asymp') (1e-6 abs)", 0, 0, 0},
@@ -313,7 +246,7 @@ static void ks_line(const double *v, size_t n)
 
 	if (n < 2 || n != 2 + (size_t)v[0] + (size_t)v[1] + 4)
 		{
-			record(&groups[G_KS_D], 0, INFINITY, "malformed ks line");
+			ref_record(&groups[G_KS_D], 0, INFINITY, "malformed ks line");
 			return;
 		}
 	n1 = (size_t)v[0];
@@ -323,19 +256,19 @@ static void ks_line(const double *v, size_t n)
 	r = b + n2;
 	d = ml_ks_stat(a, n1, b, n2);
 	e = absdiff(d, r[0]);
-	record(&groups[G_KS_D], e <= 1e-12, e, "n1=%zu n2=%zu: D %.17g, want %.17g",
+	ref_record(&groups[G_KS_D], e <= 1e-12, e, "n1=%zu n2=%zu: D %.17g, want %.17g",
 	       n1, n2, d, r[0]);
 	p = ml_ks_pvalue(d, n1, n2, ML_KS_EXACT, &used);
 	e = absdiff(p, r[1]);
-	record(&groups[G_KS_EXACT], e <= 1e-6 && used == ML_KS_EXACT, e,
+	ref_record(&groups[G_KS_EXACT], e <= 1e-6 && used == ML_KS_EXACT, e,
 	       "n1=%zu n2=%zu D=%.17g: p %.17g, want %.17g (method %d)", n1, n2, d, p, r[1], used);
 	p = ml_ks_pvalue(d, n1, n2, ML_KS_ASYMP, &used);
 	e = absdiff(p, r[2]);
-	record(&groups[G_KS_ASYMP], e <= 1e-6 && used == ML_KS_ASYMP, e,
+	ref_record(&groups[G_KS_ASYMP], e <= 1e-6 && used == ML_KS_ASYMP, e,
 	       "n1=%zu n2=%zu D=%.17g: p %.17g, want %.17g", n1, n2, d, p, r[2]);
 	p = ml_ks_pvalue(d, n1, n2, ML_KS_AUTO, &used);
 	e = absdiff(p, r[3]);
-	record(&groups[G_KS_AUTO], e <= 1e-6 && used == (n1 > 10000 || n2 > 10000 ? ML_KS_ASYMP : ML_KS_EXACT), e,
+	ref_record(&groups[G_KS_AUTO], e <= 1e-6 && used == (n1 > 10000 || n2 > 10000 ? ML_KS_ASYMP : ML_KS_EXACT), e,
 	       "n1=%zu n2=%zu D=%.17g: p %.17g, want %.17g (method %d)", n1, n2, d, p, r[3], used);
 }
 
@@ -348,7 +281,7 @@ static void ksw_line(const double *v, size_t n)
 
 	if (n < 2 || n != 2 + 2 * (size_t)v[0] + 2 * (size_t)v[1] + 2)
 		{
-			record(&groups[G_KSW], 0, INFINITY, "malformed ksw line");
+			ref_record(&groups[G_KSW], 0, INFINITY, "malformed ksw line");
 			return;
 		}
 	n1 = (size_t)v[0];
@@ -367,7 +300,7 @@ static void ksw_line(const double *v, size_t n)
 	d = ml_ks_stat_weighted(a, wa, n1, b, wb, n2);
 	p = ml_ks_pvalue(d, t1, t2, ML_KS_AUTO, NULL);
 	e = fmax(absdiff(d, r[0]), absdiff(p, r[1]));
-	record(&groups[G_KSW], e <= 1e-6, e, "n1=%zu (%llu) n2=%zu (%llu): D %.17g p %.17g, want %.17g %.17g",
+	ref_record(&groups[G_KSW], e <= 1e-6, e, "n1=%zu (%llu) n2=%zu (%llu): D %.17g p %.17g, want %.17g %.17g",
 	       n1, (unsigned long long)t1, n2, (unsigned long long)t2, d, p, r[0], r[1]);
 	free(wa);
 	free(wb);
@@ -382,18 +315,18 @@ static void chi2c_line(const double *v, size_t n)
 
 	if (n < 1 || n != 1 + 2 * (size_t)v[0] + 3)
 		{
-			record(&groups[G_CHI2C], 0, INFINITY, "malformed chi2c line");
+			ref_record(&groups[G_CHI2C], 0, INFINITY, "malformed chi2c line");
 			return;
 		}
 	m = (size_t)v[0];
 	if (ml_chi2_homogeneity(v + 1, v + 1 + m, m, &c) < 0)
 		{
-			record(&groups[G_CHI2C], 0, INFINITY, "m=%zu: refused", m);
+			ref_record(&groups[G_CHI2C], 0, INFINITY, "m=%zu: refused", m);
 			return;
 		}
 	es = relerr(c.stat, v[1 + 2 * m], 1e-12);
 	good = pval_close(c.p, v[2 + 2 * m], &ep) && es <= 1e-9 && c.dof == (size_t)v[3 + 2 * m];
-	record(&groups[G_CHI2C], good, fmax(es, ep),
+	ref_record(&groups[G_CHI2C], good, fmax(es, ep),
 	       "m=%zu: stat %.17g p %.17g dof %zu, want %.17g %.17g %g", m, c.stat, c.p, c.dof,
 	       v[1 + 2 * m], v[2 + 2 * m], v[3 + 2 * m]);
 }
@@ -407,13 +340,13 @@ static void vec_line(int gi, double (*f)(const double *, const double *, size_t)
 
 	if (n < 1 || n != 2 + 2 * (size_t)v[0])
 		{
-			record(&groups[gi], 0, INFINITY, "malformed line");
+			ref_record(&groups[gi], 0, INFINITY, "malformed line");
 			return;
 		}
 	m = (size_t)v[0];
 	got = f(v + 1, v + 1 + m, m);
 	e = relerr(got, v[1 + 2 * m], 1e-3);
-	record(&groups[gi], e <= 1e-9, e, "m=%zu: %.17g, want %.17g", m, got, v[1 + 2 * m]);
+	ref_record(&groups[gi], e <= 1e-9, e, "m=%zu: %.17g, want %.17g", m, got, v[1 + 2 * m]);
 }
 
 static void w_line(int weighted, const double *v, size_t n)
@@ -425,7 +358,7 @@ static void w_line(int weighted, const double *v, size_t n)
 
 	if (n < 2 || n != 2 + k * ((size_t)v[0] + (size_t)v[1]) + 1)
 		{
-			record(&groups[gi], 0, INFINITY, "malformed line");
+			ref_record(&groups[gi], 0, INFINITY, "malformed line");
 			return;
 		}
 	nu = (size_t)v[0];
@@ -438,7 +371,7 @@ static void w_line(int weighted, const double *v, size_t n)
 		xw = x + nv;
 	got = ml_wasserstein1(u, uw, nu, x, xw, nv);
 	e = relerr(got, v[n - 1], 1e-3);
-	record(&groups[gi], e <= 1e-9, e, "nu=%zu nv=%zu: %.17g, want %.17g", nu, nv, got, v[n - 1]);
+	ref_record(&groups[gi], e <= 1e-9, e, "nu=%zu nv=%zu: %.17g, want %.17g", nu, nv, got, v[n - 1]);
 }
 
 static void bh_line(const double *v, size_t n)
@@ -448,7 +381,7 @@ static void bh_line(const double *v, size_t n)
 
 	if (n < 1 || n != 1 + 2 * (size_t)v[0])
 		{
-			record(&groups[G_BH], 0, INFINITY, "malformed bh line");
+			ref_record(&groups[G_BH], 0, INFINITY, "malformed bh line");
 			return;
 		}
 	m = (size_t)v[0];
@@ -459,7 +392,7 @@ static void bh_line(const double *v, size_t n)
 		e = INFINITY;
 	for (i = 0; i < m && e < INFINITY; i++)
 		e = fmax(e, relerr(q[i], v[1 + m + i], 1e-3));
-	record(&groups[G_BH], e <= 1e-9, e, "n=%zu: worst %.3g", m, e);
+	ref_record(&groups[G_BH], e <= 1e-9, e, "n=%zu: worst %.3g", m, e);
 	free(q);
 }
 
@@ -475,19 +408,19 @@ static void dispatch(const char *tag, const double *v, size_t n)
 	} else if (!strcmp(tag, "kstwo") && n == 3) {
 		got = ml_kstwo_sf((uint64_t)v[0], v[1]);
 		e = absdiff(got, v[2]);
-		record(&groups[G_KSTWO], e <= 1e-6, e, "n=%.0f x=%.17g: %.17g, want %.17g",
+		ref_record(&groups[G_KSTWO], e <= 1e-6, e, "n=%.0f x=%.17g: %.17g, want %.17g",
 		       v[0], v[1], got, v[2]);
 	} else if (!strcmp(tag, "ksasymp") && n == 4) {
 		enum ml_ks_method used;
 
 		got = ml_ks_pvalue(v[2], (uint64_t)v[0], (uint64_t)v[1], ML_KS_ASYMP, &used);
 		e = absdiff(got, v[3]);
-		record(&groups[G_KSASYMP], e <= 1e-6, e, "n1=%.0f n2=%.0f d=%.17g: %.17g, want %.17g",
+		ref_record(&groups[G_KSASYMP], e <= 1e-6, e, "n1=%.0f n2=%.0f d=%.17g: %.17g, want %.17g",
 		       v[0], v[1], v[2], got, v[3]);
 	} else if (!strcmp(tag, "chi2sf") && n == 3) {
 		got = ml_chi2_sf(v[0], v[1]);
 		good = pval_close(got, v[2], &e);
-		record(&groups[G_CHI2SF], good, e, "x=%.17g dof=%g: %.17g, want %.17g",
+		ref_record(&groups[G_CHI2SF], good, e, "x=%.17g dof=%g: %.17g, want %.17g",
 		       v[0], v[1], got, v[2]);
 	} else if (!strcmp(tag, "chi2c")) {
 		chi2c_line(v, n);
@@ -512,15 +445,10 @@ static void dispatch(const char *tag, const double *v, size_t n)
 /* Runs the reference script and checks every line it prints. */
 static void against_scipy(void)
 {
-	const char *python = getenv("ML_PYTHON"), *tmp = getenv("TMPDIR");
-	char path[4096], cmd[8300], tag[16], *line = NULL;
-	size_t cap = 0;
-	struct nums x = {0};
-	int fd, ended = 0, i, status;
-	FILE *p;
+	const char *tmp = getenv("TMPDIR");
+	char path[4096], cmd[8300];
+	int fd, i;
 
-	if (!python || !*python)
-		python = "/usr/bin/python3";
 	snprintf(path, sizeof path, "%s/ml_dist_refXXXXXX", tmp && *tmp ? tmp : "/tmp");
 	fd = mkstemp(path);
 	for (i = 0; fd >= 0 && script[i]; i++) {
@@ -536,41 +464,9 @@ static void against_scipy(void)
 		return;
 	}
 	close(fd);
-	snprintf(cmd, sizeof cmd, "'%s' '%s'", python, path);
-	p = popen(cmd, "r");
-	if (!p) {
-		ok(0, "%s runs", python);
-		unlink(path);
+	snprintf(cmd, sizeof cmd, "'%s' '%s'", ref_python(), path);
+	if (ref_run(cmd, path, "scipy", dispatch) < 0)
 		return;
-	}
-	while (getline(&line, &cap, p) > 0) {
-		if (!strncmp(line, "skip", 4)) {
-			line[strcspn(line, "\n")] = '\0';
-			printf("ok %d # SKIP %s\n", ++tap_n, line + 5);
-			ended = -1;
-			break;
-		}
-		if (parse(line, tag, &x) < 0)
-			abort();
-		if (!strcmp(tag, "end")) {
-			ended = 1;
-			break;
-		}
-		dispatch(tag, x.v, x.n);
-	}
-	while (getline(&line, &cap, p) > 0)
-		;
-	status = pclose(p);
-	unlink(path);
-	free(line);
-	free(x.v);
-	if (ended < 0)
-		return;
-	if (ended == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		printf("ok %d # SKIP %s is not there\n", ++tap_n, python);
-		return;
-	}
-	ok(ended == 1 && status == 0, "the scipy reference script ran to its end (%s)", python);
 	for (i = 0; i < G_N; i++)
 		report(&groups[i]);
 }

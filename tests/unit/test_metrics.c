@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ml_metrics.h"
+#include "reference.h"
 #include "tap.h"
 
 #define TOL 1e-9
@@ -344,57 +345,12 @@ static void regression_cases(void)
 
 /* ---- the reference's answers -------------------------------------------- */
 
-struct nums {
-	double *v;
-	size_t n, cap;
-};
-
-static void nums_push(struct nums *x, double d)
-{
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 1024;
-		double *v = realloc(x->v, cap * sizeof *v);
-
-		if (!v)
-			abort();
-		x->v = v;
-		x->cap = cap;
-	}
-	x->v[x->n++] = d;
-}
-
-/* Splits "tag n n n ..." into tag (at most 15 bytes) and numbers. */
-static void parse(char *line, char *tag, struct nums *x)
-{
-	char *p = line, *end;
-	size_t k = 0;
-
-	x->n = 0;
-	while (*p && *p != ' ' && *p != '\n' && k < 15)
-		tag[k++] = *p++;
-	tag[k] = '\0';
-	for (;;) {
-		double d = strtod(p, &end);
-
-		if (end == p)
-			break;
-		nums_push(x, d);
-		p = end;
-	}
-}
-
-/* A metric family: one TAP line. */
-struct group {
-	const char *what;
-	int cases, bad;
-	double worst;
-};
-
 enum { G_CLS, G_CM, G_AUC, G_AP, G_LL, G_BRIER, G_ECE, G_CALIB, G_ROC, G_ROCALL, G_PR,
        G_MC_ACC, G_MC_AVG, G_MC_LL, G_MC_MCC, G_MC_PER, G_MC_CM,
        G_REG_ERR, G_MAPE, G_MEDAE, G_R2, G_EV, G_N };
 
-static struct group groups[G_N] = {
+/* Each metric family: one TAP line. */
+static struct ref_group groups[G_N] = {
 	[G_CLS] = {"accuracy, precision, recall, F1, MCC at the threshold match sklearn's", 0, 0, 0},
 	[G_CM] = {"the binary confusion matrix matches confusion_matrix", 0, 0, 0},
 	[G_AUC] = {"ROC AUC matches roc_auc_score (NaN where it refuses one class)", 0, 0, 0},
@@ -419,20 +375,14 @@ static struct group groups[G_N] = {
 	[G_EV] = {"explained variance matches explained_variance_score", 0, 0, 0},
 };
 
-static void record(struct group *g, double err, const char *fmt, ...)
+/* One comparison, within TOL or not. */
+static void record(struct ref_group *g, double err, const char *fmt, ...)
 {
-	g->cases++;
-	if (err > g->worst || isnan(err))
-		g->worst = err;
-	if (!(err <= TOL) && g->bad++ < 5) {
-		va_list ap;
+	va_list ap;
 
-		printf("# %s: ", g->what);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	}
+	va_start(ap, fmt);
+	ref_vrecord(g, err <= TOL, err, fmt, ap);
+	va_end(ap);
 }
 
 /* The deviation of got from want: absolute up to 1, relative beyond;
@@ -664,6 +614,12 @@ static void dispatch(const char *tag, const double *v, size_t n)
 	struct tcase *c;
 	size_t id;
 
+	if (!strcmp(tag, "version")) {
+		if (n != 3 || v[1] != 1 || v[2] != 2)
+			printf("# the reference is scikit-learn %g.%g, not 1.2\n", n == 3 ? v[1] : 0,
+			       n == 3 ? v[2] : 0);
+		return;
+	}
 	if (n < 1 || v[0] < 0 || (size_t)v[0] >= ncases) {
 		printf("# reference line '%s' names no case\n", tag);
 		tap_failed++;
@@ -748,15 +704,12 @@ static const char *find_script(char *buf, size_t size)
 
 static void against_sklearn(void)
 {
-	const char *python = getenv("ML_PYTHON"), *tmp = getenv("TMPDIR"), *script;
-	char path[4096], where[4200], cmd[12000], tag[16], *line = NULL;
-	size_t cap = 0, i;
-	struct nums x = {0};
-	int fd, ended = 0, status, complete = 1;
-	FILE *f, *p;
+	const char *tmp = getenv("TMPDIR"), *script;
+	char path[4096], where[4200], cmd[12000];
+	size_t i;
+	int fd, complete = 1;
+	FILE *f;
 
-	if (!python || !*python)
-		python = "/usr/bin/python3";
 	if (!(script = find_script(where, sizeof where))) {
 		ok(0, "the reference script metrics_reference.py is found");
 		return;
@@ -775,45 +728,9 @@ static void against_sklearn(void)
 		return;
 	}
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", python, script, path);
-	if (!(p = popen(cmd, "r"))) {
-		ok(0, "%s runs", python);
-		unlink(path);
+	snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", ref_python(), script, path);
+	if (ref_run(cmd, path, "sklearn", dispatch) < 0)
 		return;
-	}
-	while (getline(&line, &cap, p) > 0) {
-		if (!strncmp(line, "skip", 4)) {
-			line[strcspn(line, "\n")] = '\0';
-			printf("ok %d # SKIP %s\n", ++tap_n, line + 5);
-			ended = -1;
-			break;
-		}
-		parse(line, tag, &x);
-		if (!strcmp(tag, "end")) {
-			ended = 1;
-			break;
-		}
-		if (!strcmp(tag, "version")) {
-			if (x.n != 3 || x.v[1] != 1 || x.v[2] != 2)
-				printf("# the reference is scikit-learn %g.%g, not 1.2\n",
-				       x.n == 3 ? x.v[1] : 0, x.n == 3 ? x.v[2] : 0);
-			continue;
-		}
-		dispatch(tag, x.v, x.n);
-	}
-	while (getline(&line, &cap, p) > 0)
-		;
-	status = pclose(p);
-	unlink(path);
-	free(line);
-	free(x.v);
-	if (ended < 0)
-		return;
-	if (ended == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		printf("ok %d # SKIP %s is not there\n", ++tap_n, python);
-		return;
-	}
-	ok(ended == 1 && status == 0, "the sklearn reference script ran to its end (%s)", python);
 	for (i = 0; i < ncases; i++) {
 		static const int want[] = {[K_BIN] = 5, [K_MC] = 3, [K_REG] = 1, [K_CURVE] = 3};
 
