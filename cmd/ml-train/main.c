@@ -388,6 +388,9 @@ static int after_training(const struct ml_model *m, const struct design *d, cons
 		return -1;
 	if (!(*bundle = ml_bundle_new()))
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
+	/* the profile filled while the model trained (see read.c) */
+	if (reader_profile(tr->reader, err) < 0)
+		return -1;
 	return model_members(*bundle, m, d, tr, err);
 }
 

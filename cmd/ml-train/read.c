@@ -4,8 +4,16 @@
  * indexed records to the training profile.  Measured on a million records
  * (168 MB): when the profiler indexed every line again, it was the longest
  * thread (0.6 s) and the reading took 1.2 s of CPU; indexed once, it takes
- * about 1.0 s, the parser being the longest at 0.5 s. */
+ * about 1.0 s, the parser being the longest at 0.5 s.
+ *
+ * The profile is wanted only when the bundle is written, so the profiler
+ * runs at idle priority (SCHED_IDLE) and may lag behind: the parser never
+ * waits for it, and what it has not profiled when the reading ends it
+ * profiles while training leaves a core idle (XGBoost's first round, the
+ * matrix, liblinear: one thread).  Measured on a million records: the
+ * reading then ends when the parser does. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,7 +222,10 @@ static void *profiler(void *arg)
 {
 	struct reader *rd = arg;
 	struct block *b;
+	struct sched_param idle = {0};
 
+	/* best effort: at normal priority it only takes longer */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
 	while ((b = queue_pop(&rd->to_profile, 1))) {
 		for (size_t i = 0; i < b->nrecs && !failed(rd); i++)
 			if (ml_profile_add(rd->profile, b->recs[i], &rd->profile_err) < 0) {
@@ -236,7 +247,7 @@ struct reader *reader_start(struct ml_cli *cli, struct table *t, struct ml_profi
 	rd->table = t;
 	rd->profile = p;
 	queue_init(&rd->to_parse, QUEUED);
-	queue_init(&rd->to_profile, QUEUED);
+	queue_init(&rd->to_profile, 0);	/* the parser never waits for it */
 	queue_init(&rd->spare, 0);
 	rd->parsing = pthread_create(&rd->parser, NULL, parser, rd) == 0;
 	rd->profiling = rd->parsing && pthread_create(&rd->profiler, NULL, profiler, rd) == 0;
@@ -371,22 +382,28 @@ static int read_input(struct reader *rd, const char *path, struct ml_err *err)
 	return rc;
 }
 
-/* Waits for the threads, which stop once the reading thread is through,
- * and frees the blocks. */
-static void join(struct reader *rd)
+/* Waits for the parser, which stops once the reading thread is through. */
+static void join_parser(struct reader *rd)
 {
 	if (rd->parsing) {
 		queue_close(&rd->to_parse);
 		pthread_join(rd->parser, NULL);
 		rd->parsing = 0;
 	}
+	block_free(rd->fill);
+	rd->fill = NULL;
+	queue_drain(&rd->to_parse);
+}
+
+/* Waits for both threads (the profiler stops once the parser has) and
+ * frees the blocks. */
+static void join(struct reader *rd)
+{
+	join_parser(rd);
 	if (rd->profiling) {
 		pthread_join(rd->profiler, NULL);
 		rd->profiling = 0;
 	}
-	block_free(rd->fill);
-	rd->fill = NULL;
-	queue_drain(&rd->to_parse);
 	queue_drain(&rd->to_profile);
 	queue_drain(&rd->spare);
 }
@@ -411,15 +428,23 @@ int reader_read(struct reader *rd, char *const *paths, size_t n, uint64_t *faile
 			rc = 0;
 		}
 	}
-	join(rd);
+	join_parser(rd);
 	/* a record the parser could not take comes before anything this
-	 * thread met, and the profiler only has what the parser took */
-	if (rd->parse_failed || (rc == 0 && rd->profile_failed)) {
-		*err = rd->parse_failed ? rd->parse_err : rd->profile_err;
+	 * thread met */
+	if (rd->parse_failed) {
+		*err = rd->parse_err;
 		return -1;
 	}
-	if (rc < 0)
+	return rc < 0 ? -1 : 0;
+}
+
+int reader_profile(struct reader *rd, struct ml_err *err)
+{
+	join(rd);
+	if (rd->profile_failed) {
+		*err = rd->profile_err;
 		return -1;
+	}
 	for (size_t i = 0; i < rd->nsources; i++)
 		if (ml_profile_add_source(rd->profile, rd->source_bytes[i], rd->source_sha[i]) < 0)
 			return ml_err_set(err, ML_ERR_IO, "out of memory");

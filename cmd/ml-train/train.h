@@ -66,12 +66,15 @@ struct reader;
  * out. */
 struct reader *reader_start(struct ml_cli *cli, struct table *t, struct ml_profile *p);
 /* Reads the inputs (none: standard input), each logged in the run log: 0
- * once the table and the profile hold every record, -1 with err
- * ("FILE:LINE: why" for a record it cannot take).  An input that cannot be
- * read is named on stderr and counted in *failed, and the others are still
- * read. */
+ * once the table holds every record, -1 with err ("FILE:LINE: why" for a
+ * record it cannot take).  An input that cannot be read is named on stderr
+ * and counted in *failed, and the others are still read.  The profile may
+ * still be filling: see reader_profile. */
 int reader_read(struct reader *rd, char *const *paths, size_t n, uint64_t *failed,
 		struct ml_err *err);
+/* After reader_read: waits until the profile holds every record and
+ * finishes it; 0, or -1 with err. */
+int reader_profile(struct reader *rd, struct ml_err *err);
 /* The inputs' bytes, and their SHA-256 as a JSON array without its "]". */
 uint64_t reader_bytes(const struct reader *rd);
 const char *reader_sources(const struct reader *rd);
