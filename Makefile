@@ -18,11 +18,15 @@ ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 CC      ?= cc
+CXX     ?= g++
 WARN    = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CSTD    = -std=c11 -D_GNU_SOURCE -pthread
+# C++ only for the C face of a C++ library (common/*.cc)
+CXXWARN = -Wall -Wextra -Wpedantic -Wshadow -Wmissing-declarations
+CXXSTD  = -std=c++17 -D_GNU_SOURCE -pthread -fno-exceptions -fno-rtti
 OPT     ?= -O2 -g
 CPPFLAGS += -Icommon
-LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -lm -pthread
+LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -ldouble-conversion -lstdc++ -lm -pthread
 # the learning libraries, only for the programs that learn or score
 MODEL_LIBS = -llinear -lxgboost
 LDLIBS_ml-train = $(MODEL_LIBS)
@@ -45,20 +49,25 @@ BUILD   = build/rel
 endif
 ifeq ($(WERROR),1)
 WARN    += -Werror
+CXXWARN += -Werror
 endif
 CFLAGS  ?=
+CXXFLAGS ?=
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) $(CFLAGS)
+ALL_CXXFLAGS = $(CXXSTD) $(CXXWARN) $(OPT) $(CXXFLAGS)
 
 BIN     = $(BUILD)/bin
 PROGRAMS = ml-ingest ml-split ml-validate ml-stats ml-drift ml-train ml-predict ml-eval ml-promote ml-log ml-report
 COMMON_SRC = $(wildcard common/*.c)
-COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_CXX_SRC = $(wildcard common/*.cc)
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(COMMON_CXX_SRC:%.cc=$(BUILD)/%.o)
 LIB     = $(BUILD)/libmlpipe.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and the benchmarks need.
-DEPS_PKGS = gcc clang make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
+DEPS_PKGS = gcc g++ clang make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
+	libdouble-conversion-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
 	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost \
 	chromium python3-html5lib time valgrind
@@ -79,6 +88,10 @@ bin: $(PROGRAMS:%=build/rel/bin/%)
 $(BUILD)/%.o: %.c $(wildcard common/*.h) $(wildcard cmd/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.cc $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(ALL_CXXFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
@@ -150,6 +163,7 @@ clean:
 #   make fuzz-build            only build them
 #   make fuzz-regress          replay tests/fuzz/regress/NAME/* (no fuzzing)
 FUZZ_CC      = clang
+FUZZ_CXX     = clang++
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     = build/fuzz
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -158,7 +172,7 @@ FUZZ_CFLAGS  = $(CSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link 
 FUZZ_CPPFLAGS = -Icommon -Icmd/ml-ingest -Itests/fuzz
 FUZZ_NAMES   = rec rec_vs_jq csv archive schema profile bundle jq
 FUZZ_LIB     = $(FUZZ_DIR)/libmlpipe.a
-FUZZ_COMMON_OBJ = $(COMMON_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_COMMON_OBJ = $(COMMON_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(COMMON_CXX_SRC:%.cc=$(FUZZ_DIR)/obj/%.o)
 FUZZ_INGEST_OBJ = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(filter-out cmd/ml-ingest/main.c,$(wildcard cmd/ml-ingest/*.c)))
 # the harness's own source, and its -max_len
 FUZZ_SRC_rec = rec
@@ -185,6 +199,11 @@ $(FUZZ_HARNESS_OBJ): $(wildcard tests/fuzz/*.h)
 $(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/%.o: %.cc $(FUZZ_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(FUZZ_CPPFLAGS) $(CXXSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+		$(FUZZ_SAN) -Wall -Wextra -c -o $@ $<
 
 # ml-ingest's two fronts are one source built twice
 $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ingest_csv.o: tests/fuzz/fuzz_ingest.c $(FUZZ_HDRS)

@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "ml_dtoa.h"
+
 /* Byte classes inside a string: what the fast loop must stop for. */
 enum { C_PLAIN, C_QUOTE, C_ESC, C_CTRL, C_HIGH };
 
@@ -577,24 +579,6 @@ const char *ml_json_type_name(enum ml_json_type t)
 	return "unknown";
 }
 
-/* The value of the decimal digits d[0..n) times 10^e, exactly rounded:
- * Clinger's fast path when the digits fit a double's mantissa and the
- * power of ten is exact, else strtod. */
-static double decimal_value(const char *d, int n, int e)
-{
-	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-				       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	uint64_t m = 0;
-	char s[48];
-
-	for (int i = 0; i < n; i++)
-		m = m * 10 + (uint64_t)(d[i] - '0');
-	if (m <= (1ULL << 53) && e >= -22 && e <= 22)
-		return e < 0 ? (double)m / pow10[-e] : (double)m * pow10[e];
-	snprintf(s, sizeof s, "%.*se%d", n, d, e);
-	return strtod(s, NULL);
-}
-
 /* Writes the digits d[0..prec) of a number whose first digit has decimal
  * exponent x as printf's %.<prec>g would: trailing zeros dropped, and an
  * exponent when x < -4 or x >= prec. */
@@ -634,12 +618,6 @@ static int put_g(struct ml_buf *out, int neg, const char *d, int prec, int x)
 	return ml_buf_add(out, s, (size_t)(p - s));
 }
 
-/* The shortest of %.15g, %.16g and %.17g that reads back as x, with one
- * conversion to 17 digits instead of three (measured: this function was
- * 37% of ml-predict's time).  The 15- and 16-digit candidates are rounded
- * from the 17 digits and checked by reading them back; where the digits cut
- * off are exactly a half, the 17 digits cannot tell which way the value
- * rounds, and printf is asked.  The output is %g's, byte for byte. */
 size_t ml_utf8_chars(const char *s, size_t n)
 {
 	size_t k = 0;
@@ -649,51 +627,24 @@ size_t ml_utf8_chars(const char *s, size_t n)
 	return k;
 }
 
+/* The shortest digits that read back as x (ml_dtoa), written as printf's
+ * %g writes them at 15, 16 or 17 digits of precision, the fewest that hold
+ * them: so the output is the shortest of %.15g, %.16g and %.17g that reads
+ * back, byte for byte, but where a power of two has a shorter decimal on
+ * the wider side of it, which %g does not look for.  (printf converted
+ * each number with multi-precision arithmetic: a fifth of ml-predict's
+ * instructions.) */
 int ml_json_put_double(struct ml_buf *out, double x)
 {
-	char s[40], d[20];
-	int neg, x10;
+	char d[ML_DTOA_DIGITS];
+	int n, prec, x10;
 
 	if (!isfinite(x))
 		return ml_buf_adds(out, "null");
 	if (x == 0)
 		return ml_buf_adds(out, signbit(x) ? "-0" : "0");
-	snprintf(s, sizeof s, "%.16e", x);
-	neg = s[0] == '-';
-	const char *p = s + neg;
-	d[0] = p[0];
-	memcpy(d + 1, p + 2, 16);
-	x10 = atoi(p + 19);
-	for (int prec = 15; prec <= 16; prec++) {
-		char r[20];
-		int e = x10, tie = d[prec] == '5';
-		for (int i = prec + 1; i < 17 && tie; i++)
-			tie = d[i] == '0';
-		if (tie) {
-			/* the 17 digits end in a half: which way the exact value
-			 * rounds is not in them, so ask printf */
-			snprintf(s, sizeof s, "%.*g", prec, x);
-			if (strtod(s, NULL) == x)
-				return ml_buf_adds(out, s);
-			continue;
-		}
-		memcpy(r, d, (size_t)prec);
-		if (d[prec] >= '5') {
-			/* round up, carrying */
-			int i = prec - 1;
-			while (i >= 0 && r[i] == '9')
-				r[i--] = '0';
-			if (i >= 0) {
-				r[i]++;
-			} else {
-				memmove(r + 1, r, (size_t)prec - 1);
-				r[0] = '1';
-				e++;
-			}
-		}
-		double v = decimal_value(r, prec, e - prec + 1);
-		if ((neg ? -v : v) == x)
-			return put_g(out, neg, r, prec, e);
-	}
-	return put_g(out, neg, d, 17, x10);
+	n = ml_dtoa_shortest(x, d, &x10);
+	prec = n < 15 ? 15 : n;
+	memset(d + n, '0', (size_t)(prec - n));
+	return put_g(out, signbit(x) != 0, d, prec, x10);
 }

@@ -488,7 +488,8 @@ static void test_type_name(void)
 }
 
 /* %g at the shortest of 15, 16, 17 digits that reads back: the reference
- * ml_json_put_double must equal byte for byte */
+ * ml_json_put_double must equal byte for byte where a double's neighbours
+ * are as far on both sides (a normal number, not a power of two) */
 static void shortest_g(double x, char *s, size_t n)
 {
 	for (int prec = 15; prec <= 17; prec++) {
@@ -498,15 +499,84 @@ static void shortest_g(double x, char *s, size_t n)
 	}
 }
 
+/* The significant digits of a number as written: the sign, the point, the
+ * exponent and the zeros before the first digit and after the last left
+ * out. */
+static int sig_digits(const char *s)
+{
+	int n = 0, zeros = 0, seen = 0;
+
+	for (; *s && *s != 'e'; s++) {
+		if (*s < '0' || *s > '9')
+			continue;
+		if (*s == '0') {
+			zeros += seen;
+			continue;
+		}
+		n += zeros + 1;
+		zeros = 0;
+		seen = 1;
+	}
+	return n;
+}
+
+/* Whether a decimal of n significant digits reads back as x: the nearest
+ * one, or its neighbour on either side (the nearest can miss where x is a
+ * power of two, its lower neighbour twice as near as its upper one). */
+static int digits_read_back(double x, int n)
+{
+	char s[64], *e;
+	unsigned long long m = 0;
+
+	snprintf(s, sizeof s, "%.*e", n - 1, fabs(x));
+	if (strtod(s, NULL) == fabs(x))
+		return 1;
+	for (e = s; *e != 'e'; e++)
+		if (*e >= '0' && *e <= '9')
+			m = m * 10 + (unsigned long long)(*e - '0');
+	int x10 = atoi(e + 1) - (n - 1);
+	for (int side = -1; side <= 1; side += 2) {
+		snprintf(s, sizeof s, "%llue%d", m + (unsigned long long)side, x10);
+		if (strtod(s, NULL) == fabs(x))
+			return 1;
+	}
+	return 0;
+}
+
+/* Checks what ml_json_put_double wrote for x: it reads back, no decimal of
+ * fewer digits does, and it is %g's shortest (normal numbers but powers of
+ * two) or no longer.  0, or 1 with the trouble in *why. */
+static int put_double_wrong(double x, const char *got, const char **why)
+{
+	char want[40];
+	int mant_zero = frexp(fabs(x), &(int){0}) == 0.5;
+	int n = sig_digits(got);
+
+	shortest_g(x, want, sizeof want);
+	if (strtod(got, NULL) != x || signbit(strtod(got, NULL)) != signbit(x))
+		*why = "does not read back";
+	else if (n > 1 && digits_read_back(x, n - 1))
+		*why = "is not the shortest";
+	else if (isnormal(x) && !mant_zero && strcmp(got, want))
+		*why = "is not %g's shortest";
+	else if (n > sig_digits(want))
+		*why = "is longer than %g's shortest";
+	else
+		return 0;
+	return 1;
+}
+
 static void test_put_double(void)
 {
 	static const double fixed[] = {0, -0.0, 1, -1, 0.1, 0.5, 1e-5, 1e-4, 123456789012345678.0, 1e21, 1e22,
 				       1e23, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.3,
-				       2.0 / 3, 100, 1e15, 1e16, 1e17, 9007199254740993.0, 0.078595223467755715};
+				       2.0 / 3, 100, 1e15, 1e16, 1e17, 9007199254740993.0, 0.078595223467755715,
+				       1234567890123456.25, 1234567890123456.75, -1234567890123457.25};
 	struct ml_buf b = {0};
-	char want[40];
 	uint64_t st = 88172645463325252ULL;
-	long bad = 0, n = 0;
+	long bad = 0, n = 0, pow2 = 0, pow2_bad = 0, shorter = 0;
+	const char *why;
+	char want[40];
 
 	for (long i = 0; i < 400000 + (long)(sizeof fixed / sizeof *fixed); i++) {
 		double x;
@@ -530,11 +600,29 @@ static void test_put_double(void)
 		ml_buf_reset(&b);
 		ml_json_put_double(&b, x);
 		ml_buf_terminate(&b);
-		shortest_g(x, want, sizeof want);
-		if (strcmp(b.data, want) && bad++ < 5)
-			printf("# %.17g: %s, want %s\n", x, b.data, want);
+		if (put_double_wrong(x, b.data, &why) && bad++ < 5)
+			printf("# %.17g: %s %s\n", x, b.data, why);
 	}
-	ok(bad == 0, "numbers are written as the shortest %%g that reads back, on %ld values (%ld differ)", n, bad);
+	ok(bad == 0, "numbers are written as the shortest %%g that reads back, on %ld values (%ld wrong)", n, bad);
+	/* every power of two, and the subnormals' first powers and tenths */
+	for (int k = -1074; k <= 1023; k++) {
+		for (int t = 0; t < 2; t++) {
+			double x = t ? ldexp(1, k) : ldexp(1, k) * 0.1;
+			if (x == 0 || !isfinite(x))
+				continue;
+			pow2++;
+			ml_buf_reset(&b);
+			ml_json_put_double(&b, x);
+			ml_buf_terminate(&b);
+			shortest_g(x, want, sizeof want);
+			shorter += sig_digits(b.data) < sig_digits(want);
+			if (put_double_wrong(x, b.data, &why) && pow2_bad++ < 5)
+				printf("# %.17g: %s %s\n", x, b.data, why);
+		}
+	}
+	ok(pow2_bad == 0 && shorter > 0,
+	   "powers of two and subnormals are written in the fewest digits that read back, "
+	   "%ld of %ld shorter than %%g's (%ld wrong)", shorter, pow2, pow2_bad);
 	ml_buf_reset(&b);
 	ml_json_put_double(&b, INFINITY);
 	ml_json_put_double(&b, NAN);
