@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ml_predictor.h"
 
@@ -120,11 +123,34 @@ static int out_of_range(const struct ml_feature *f, const struct ml_rec *r, stru
 			  f->name, shown, text, more);
 }
 
+/* Whether one of x[0..n) is infinite: four at a time where SSE2 is (a
+ * tenth of the work of isinf on each) */
+static int any_infinity(const float *x, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+	const __m128 inf = _mm_set1_ps(INFINITY);
+	__m128 hit = _mm_setzero_ps();
+	for (; i + 4 <= n; i += 4)
+		hit = _mm_or_ps(hit, _mm_cmpeq_ps(_mm_and_ps(_mm_loadu_ps(x + i), magnitude), inf));
+	if (_mm_movemask_ps(hit))
+		return 1;
+#endif
+	for (; i < n; i++)
+		if (isinf(x[i]))
+			return 1;
+	return 0;
+}
+
 int ml_predictor_check_row(const struct ml_predictor *p, const struct ml_rec *r, const float *row,
 			   struct ml_err *err)
 {
 	/* encoding makes a missing value NaN (trees) or 0, a category 0, 1
-	 * or NaN: an infinity can only come from a number in the record */
+	 * or NaN: an infinity can only come from a number in the record.  One
+	 * flat pass first, the features only when it finds one */
+	if (!any_infinity(row, p->enc.ncols))
+		return 0;
 	for (size_t i = 0; i < p->enc.nfeatures; i++) {
 		const struct ml_feature *f = &p->enc.features[i];
 		for (size_t k = 0; k < f->width; k++)

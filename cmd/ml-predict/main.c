@@ -55,6 +55,9 @@ struct predict {
 	struct ml_predictor pr;
 	struct ml_out *out, *reject;
 	const char *pred_field, *prob_field;
+	size_t pred_len, prob_len;
+	/* the two keys as written, quoted, each with its colon: made once */
+	struct ml_buf pred_key, prob_key;
 	int explain;
 	double threshold;
 	/* the batch: record texts (without what we add), their rows */
@@ -73,8 +76,8 @@ static int is_ours(const struct predict *pd, const char *key, size_t n)
 {
 	static const char *const explain_fields[] = {"contributions", "base_value"};
 
-	if ((strlen(pd->pred_field) == n && !memcmp(key, pd->pred_field, n)) ||
-	    (strlen(pd->prob_field) == n && !memcmp(key, pd->prob_field, n)))
+	if ((pd->pred_len == n && !memcmp(key, pd->pred_field, n)) ||
+	    (pd->prob_len == n && !memcmp(key, pd->prob_field, n)))
 		return 1;
 	for (size_t i = 0; pd->explain && i < 2; i++)
 		if (strlen(explain_fields[i]) == n && !memcmp(key, explain_fields[i], n))
@@ -111,15 +114,13 @@ static int flush(struct predict *pd, struct ml_err *err)
 		ml_buf_add(b, pd->text.data + pd->off[i], pd->len[i]);
 		if (!pd->empty[i])
 			ml_buf_addc(b, ',');
-		ml_json_quote(b, pd->pred_field, strlen(pd->pred_field));
-		ml_buf_addc(b, ':');
+		ml_buf_add(b, pd->pred_key.data, pd->pred_key.len);
 		if (pr->task == ML_TASK_REGRESSION) {
 			ml_json_put_double(b, s[0]);
 		} else {
 			ml_buf_adds(b, pr->class_raw[ml_predictor_class(pr, s, pd->threshold)]);
 			ml_buf_addc(b, ',');
-			ml_json_quote(b, pd->prob_field, strlen(pd->prob_field));
-			ml_buf_addc(b, ':');
+			ml_buf_add(b, pd->prob_key.data, pd->prob_key.len);
 			if (pr->task == ML_TASK_BINARY) {
 				ml_json_put_double(b, s[0]);
 			} else {
@@ -344,6 +345,16 @@ int main(int argc, char **argv)
 		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
+	pd.pred_len = strlen(pd.pred_field);
+	pd.prob_len = strlen(pd.prob_field);
+	if (ml_json_quote(&pd.pred_key, pd.pred_field, pd.pred_len) < 0 ||
+	    ml_buf_addc(&pd.pred_key, ':') < 0 ||
+	    ml_json_quote(&pd.prob_key, pd.prob_field, pd.prob_len) < 0 ||
+	    ml_buf_addc(&pd.prob_key, ':') < 0) {
+		ml_warn("out of memory");
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
 	if (!(pd.out = ml_cli_out_open(&cli, output, &err)) ||
 	    (reject_path && !(pd.reject = ml_cli_out_open(&cli, reject_path, &err)))) {
 		status = ml_cli_report(&cli, &err);
@@ -406,6 +417,8 @@ out:
 	ml_buf_free(&pd.text);
 	ml_buf_free(&pd.scratch);
 	ml_buf_free(&pd.line);
+	ml_buf_free(&pd.pred_key);
+	ml_buf_free(&pd.prob_key);
 	ml_recw_free(&pd.w);
 	return ml_cli_finish(&cli, status);
 }
