@@ -11,7 +11,9 @@
 # one run (hyperfine, else /usr/bin/time):
 #   ml-train --algo logistic   against liblinear's own `train -s 0`
 #   ml-train --algo gbdt       against the xgboost command-line program
-#                              (hist, depth 6, eta 0.3, 100 rounds)
+#                              (hist, depth 6, eta 0.3, 100 rounds), and
+#                              the same with one round each (what the two
+#                              spend besides the rounds after the first)
 #   ml-predict (logistic)      against `jq -c .` over the same records
 # checks that ml-train's preprocess.json is the generator's encoding, scores
 # the test set with every model and computes each one's AUC (scikit-learn),
@@ -44,6 +46,8 @@
 #   BENCH_RUNS=N          timed runs per command (default 5)
 #   BENCH_SLOW_RUNS=N     timed runs of jq (default 3)
 #   BENCH_ONE_THREAD=0    skip the one-thread gbdt pair (one run each)
+#   BENCH_ONE_ROUND=0     skip the one-round gbdt pair (the fixed cost:
+#                         everything but the rounds after the first)
 #   BENCH_NO_DOC=1        do not touch docs/BENCHMARKS.md
 set -eu
 
@@ -54,6 +58,7 @@ SLOW_RUNS=${BENCH_SLOW_RUNS:-3}
 TEST_ROWS=${BENCH_TEST_ROWS:-$((ROWS / 5))}
 [ "$TEST_ROWS" -ge 1000 ] || TEST_ROWS=1000
 ONE_THREAD=${BENCH_ONE_THREAD:-1}
+ONE_ROUND=${BENCH_ONE_ROUND:-1}
 JSON_PREFIX=train		# hyperfine's JSON: $DATA/train-NAME.json
 PY=/usr/bin/python3
 TARGET=churn
@@ -168,6 +173,7 @@ TRAIN_LR="bin/ml-train --run-log $RUNLOG -t $TARGET -a logistic -o $TDIR/lr.bund
 LL_TRAIN="liblinear-train -s 0 -B 1 -c 1 -e 0.01 -q $TDIR/train-lr.svm $TDIR/lr.model"
 TRAIN_GB="bin/ml-train --run-log $RUNLOG -t $TARGET -a gbdt -p max_depth=$GB_DEPTH -p eta=$GB_ETA -p rounds=$GB_ROUNDS -o $TDIR/gb.bundle $TRAIN"
 XGB_TRAIN="xgboost $XCONF"
+TRAIN_GB_R1="bin/ml-train --run-log $RUNLOG -t $TARGET -a gbdt -p max_depth=$GB_DEPTH -p eta=$GB_ETA -p rounds=1 -o $TDIR/gb-r1.bundle $TRAIN"
 TRAIN_GB1="bin/ml-train --run-log $RUNLOG -t $TARGET -a gbdt -p max_depth=$GB_DEPTH -p eta=$GB_ETA -p rounds=$GB_ROUNDS --threads 1 -o $TDIR/gb1.bundle $TRAIN"
 PREDICT="bin/ml-predict --run-log $RUNLOG $TDIR/lr.bundle $TRAIN"
 PREDICT_GB="bin/ml-predict --run-log $RUNLOG $TDIR/gb.bundle $TRAIN"
@@ -264,6 +270,14 @@ probe=$(awk '{ print $3 }' "$TMP/probe" | sort -n |
 	{ v[NR] = $1 } END { if (NR) { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		print big, m, v[1], v[NR] } }')
 
+# one round each: what the two spend besides rounds 2..N (reading, the
+# matrix, round 0 with XGBoost's sketch, the model or bundle)
+t_gb_r1=; t_xgb_r1=
+if [ "$ONE_ROUND" = 1 ]; then
+	time_pair "$RUNS" ml-train-gbdt-1round "$TRAIN_GB_R1" \
+		xgboost-1round "$XGB_TRAIN num_round=1 model_out=$TDIR/gb-r1.model > /dev/null 2>&1"
+	t_gb_r1=$T_A t_xgb_r1=$T_B
+fi
 t_gb1=; t_xgb1=
 if [ "$ONE_THREAD" = 1 ]; then
 	t_gb1=$(time_cmd ml-train-gbdt-1thread 1 0 0 "$TRAIN_GB1")
@@ -381,6 +395,14 @@ auc_row() {
 	r=$(ratio "$(med "$t_gb")" "$(med "$t_xgb")")
 	echo "| the same rows as a libsvm file | xgboost (CLI) | $(secs "$t_xgb") | ml-train / xgboost = ${r}x | ml-train no slower: ≤ 1x | $(verdict "$r <= 1") |"
 	auc_row gbdt "ml-train vs xgboost" "$auc_gb" "$auc_xgb"
+	if [ -n "$t_gb_r1" ]; then
+		# the fixed part's difference, and a round's cost after the first
+		fixed=$(awk -v a="$(med "$t_gb_r1")" -v b="$(med "$t_xgb_r1")" 'BEGIN { printf "%+.3f s", a - b }')
+		per=$(awk -v a="$(med "$t_gb")" -v a1="$(med "$t_gb_r1")" -v b="$(med "$t_xgb")" \
+			-v b1="$(med "$t_xgb_r1")" -v n="$GB_ROUNDS" \
+			'BEGIN { printf "%.1f ms / %.1f ms", 1000 * (a - a1) / (n - 1), 1000 * (b - b1) / (n - 1) }')
+		echo "| the same, one round each (the fixed cost: reading, matrix, round 0, model) | ml-train / xgboost | $(med "$t_gb_r1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb_r1" | awk '{ printf "%.3f s", $1 }') | ml-train − xgboost = $fixed; a round after the first: $per | (for comparison) | |"
+	fi
 	if [ -n "$t_gb1" ]; then
 		r=$(ratio "$(med "$t_gb1")" "$(med "$t_xgb1")")
 		echo "| the same, one thread each (1 run) | ml-train --threads 1 / xgboost nthread=1 | $(med "$t_gb1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb1" | awk '{ printf "%.3f s", $1 }') | ml-train / xgboost = ${r}x | (for comparison) | |"
