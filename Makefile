@@ -169,6 +169,8 @@ FUZZ_DIR     = build/fuzz
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  = $(CSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
 	-Wall -Wextra -Wno-unused-function -Wno-unused-parameter
+FUZZ_CXXFLAGS = $(CXXSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+	-Wall -Wextra
 FUZZ_CPPFLAGS = -Icommon -Icmd/ml-ingest -Itests/fuzz
 FUZZ_NAMES   = rec rec_vs_jq csv archive schema profile bundle jq
 FUZZ_LIB     = $(FUZZ_DIR)/libmlpipe.a
@@ -202,8 +204,7 @@ $(FUZZ_DIR)/obj/%.o: %.c $(FUZZ_HDRS)
 
 $(FUZZ_DIR)/obj/%.o: %.cc $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(FUZZ_CPPFLAGS) $(CXXSTD) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
-		$(FUZZ_SAN) -Wall -Wextra -c -o $@ $<
+	$(FUZZ_CXX) $(FUZZ_CPPFLAGS) $(FUZZ_CXXFLAGS) -c -o $@ $<
 
 # ml-ingest's two fronts are one source built twice
 $(FUZZ_DIR)/obj/tests/fuzz/fuzz_ingest_csv.o: tests/fuzz/fuzz_ingest.c $(FUZZ_HDRS)

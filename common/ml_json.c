@@ -430,15 +430,12 @@ int ml_json_unescape(const char *s, size_t n, struct ml_buf *out)
 	return 0;
 }
 
-int ml_json_string_equals(const char *raw, size_t rawlen, int escaped,
-			  const char *key, size_t keylen)
+int ml_json_escaped_string_equals(const char *raw, size_t rawlen, const char *key, size_t keylen)
 {
 	char small[256];
 	struct ml_buf b = {0};
 	int eq;
 
-	if (!escaped)
-		return rawlen == keylen && memcmp(raw, key, keylen) == 0;
 	if (rawlen < keylen)	/* escapes only ever shorten */
 		return 0;
 	if (rawlen <= sizeof small) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ml_buf.h"
 
@@ -64,10 +65,20 @@ size_t ml_utf8_chars(const char *s, size_t n);
 /* Appends the decoded contents of a scanned string (the bytes between its
  * quotes) to out; returns 0, or -1 when memory is out. */
 int ml_json_unescape(const char *s, size_t n, struct ml_buf *out);
+/* ml_json_string_equals for a string with escapes: unescapes it first. */
+int ml_json_escaped_string_equals(const char *raw, size_t rawlen, const char *key, size_t keylen);
 /* Compares a scanned string's contents (between its quotes, possibly with
- * escapes) with the plain UTF-8 bytes key[0..keylen); 1 when equal. */
-int ml_json_string_equals(const char *raw, size_t rawlen, int escaped,
-			  const char *key, size_t keylen);
+ * escapes) with the plain UTF-8 bytes key[0..keylen); 1 when equal.
+ * Inline, as the record's key lookups call it for every field they pass:
+ * most differ in length or first byte, and cost no call. */
+static inline int ml_json_string_equals(const char *raw, size_t rawlen, int escaped,
+					const char *key, size_t keylen)
+{
+	if (escaped)
+		return ml_json_escaped_string_equals(raw, rawlen, key, keylen);
+	return rawlen == keylen &&
+	       (keylen == 0 || (raw[0] == key[0] && memcmp(raw, key, keylen) == 0));
+}
 /* Appends s[0..n) (valid UTF-8) as a quoted JSON string; 0, or -1 (memory). */
 int ml_json_quote(struct ml_buf *out, const char *s, size_t n);
 /* Appends s[0..n) as a quoted JSON string, turning each invalid UTF-8 byte

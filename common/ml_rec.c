@@ -146,15 +146,8 @@ ssize_t ml_rec_find(const struct ml_rec *r, const char *key, size_t keylen)
 {
 	for (size_t i = r->n; i-- > 0;) {
 		const struct field *f = &r->f[i];
-		const char *raw = r->line + f->key_off;
-		/* most keys differ in length or first byte: no call for them */
-		if (!f->key_escaped) {
-			if (f->key_len == keylen && (!keylen || (raw[0] == key[0] &&
-							       memcmp(raw, key, keylen) == 0)))
-				return (ssize_t)i;
-			continue;
-		}
-		if (ml_json_string_equals(raw, f->key_len, 1, key, keylen))
+		if (ml_json_string_equals(r->line + f->key_off, f->key_len,
+					  f->key_escaped, key, keylen))
 			return (ssize_t)i;
 	}
 	return -1;
