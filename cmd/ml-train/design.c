@@ -537,6 +537,54 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
 	return 0;
 }
 
+/* For trees, the order of the features when --features gives none.
+ * XGBoost's hist method sketches the quantiles of each column with its
+ * threads each taking a run of consecutive columns, the runs balanced by
+ * the entries they hold.  A category's one-hot columns hold only 1s, which
+ * the sketch takes almost for free, while a number's (or a boolean's) cost
+ * it in proportion to its entries: with the numbers first, as records
+ * usually have them, one thread sketched nearly all of them while the
+ * other waited (on the benchmark's million records, round 0 took 0.96 s
+ * instead of 0.75 s).  So the numbers and booleans are spread among the
+ * categories, each kind in its own order, every run of columns holding
+ * its share of both.  (The xgboost program is no faster given the same
+ * layout: most of its round 0 runs on one thread either way.) */
+static int spread_kinds(struct colstats *stats, size_t n)
+{
+	struct colstats *numbers = malloc(2 * (n ? n : 1) * sizeof *numbers);
+	struct colstats *categories = numbers + (n ? n : 1);
+	size_t nn = 0, nc = 0;
+	double wn = 0, wc = 0;
+
+	if (!numbers)
+		return -1;
+	/* a feature weighs its entries in the first rows, and one more so
+	 * that a feature without any still counts */
+	for (size_t i = 0; i < n; i++) {
+		if (stats[i].col->kind == TCOL_STRING) {
+			categories[nc++] = stats[i];
+			wc += (double)stats[i].present + 1;
+		} else {
+			numbers[nn++] = stats[i];
+			wn += (double)stats[i].present + 1;
+		}
+	}
+	/* next, the kind whose share placed so far is the smaller */
+	double sn = 0, sc = 0;
+	size_t in = 0, ic = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (ic == nc || (in < nn && sn * wc <= sc * wn)) {
+			sn += (double)numbers[in].present + 1;
+			stats[k] = numbers[in++];
+		} else {
+			sc += (double)categories[ic].present + 1;
+			stats[k] = categories[ic++];
+		}
+	}
+	free(numbers);
+	return 0;
+}
+
 int design_build(struct design *d, struct table *t, int task, int standardize,
 		 size_t max_categories, struct ml_err *err)
 {
@@ -569,7 +617,7 @@ int design_build(struct design *d, struct table *t, int task, int standardize,
 	struct stats_job job = {.stats = stats, .nstats = nstats, .n = n, .split = split,
 				.max_categories = max_categories};
 	on_two_threads(stats_worker, &job, &job, n >= PARALLEL_ROWS);
-	int rc = 0;
+	int rc = standardize || t->nonly ? 0 : spread_kinds(stats, nstats);
 	for (size_t i = 0; i < nstats && rc == 0; i++) {
 		rc = add_feature(d, &stats[i]);
 		before_split += stats[i].present;

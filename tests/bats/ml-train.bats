@@ -272,8 +272,9 @@ EOF
 	assert_equal "$(jq -r .mlpipe_version m.json)" "$(ml-train --version | awk '{ print $NF }')"
 	assert_equal "$(jq -r .backend m.json)" "xgboost $(/usr/bin/python3 -c 'import xgboost; print(xgboost.__version__)')"
 	assert_equal "$(jq -c '[.algorithm, .task, .target, .classes, .weight]' m.json)" '["gbdt","binary","y",["no","yes"],null]'
+	# for trees, the numbers and booleans spread among the categories
 	assert_equal "$(jq -c .features m.json)" \
-		'[{"name":"x","kind":"number","columns":1},{"name":"z","kind":"number","columns":1},{"name":"color","kind":"category","columns":7},{"name":"flag","kind":"boolean","columns":1}]'
+		'[{"name":"x","kind":"number","columns":1},{"name":"color","kind":"category","columns":7},{"name":"z","kind":"number","columns":1},{"name":"flag","kind":"boolean","columns":1}]'
 	# each parameter once, its last value, as a string
 	assert_equal "$(jq -c '[.params, .max_categories, .seed, .threads, .rounds]' m.json)" '[{"rounds":"6","max_depth":"2"},20,5,1,6]'
 	assert_equal "$(jq -c .training m.json)" \
@@ -519,6 +520,25 @@ EOF
 	assert_equal "$(manifest fe.bundle | jq -c '[.features[].name]')" '["a","late"]'
 }
 
+@test "for trees, numbers and booleans are spread among the categories, each kind in first-seen order, as the entries come; --features keeps its order" {
+	# four numbers, then two categories, each field in every record
+	for i in $(seq 40); do
+		echo "{\"n1\":$i,\"n2\":$((i % 7)),\"n3\":$((i * 3)),\"b\":$([ $((i % 2)) = 0 ] && echo true || echo false),\"c1\":\"v$((i % 3))\",\"c2\":\"w$((i % 4))\",\"y\":$((i % 2))}"
+	done >kinds.ndjson
+	ml-train -t y -a gbdt -p rounds=2 -o g.bundle kinds.ndjson
+	assert_equal "$(manifest g.bundle | jq -c '[.features[].name]')" '["n1","c1","n2","n3","c2","b"]'
+	ml-train -t y -a logistic -o l.bundle kinds.ndjson
+	assert_equal "$(manifest l.bundle | jq -c '[.features[].name]')" '["n1","n2","n3","b","c1","c2"]'
+	ml-train -t y -a gbdt -p rounds=2 --features n1,n2,c1 -o f.bundle kinds.ndjson
+	assert_equal "$(manifest f.bundle | jq -c '[.features[].name]')" '["n1","n2","c1"]'
+	# a category mostly missing counts for less: the next category follows it
+	for i in $(seq 40); do
+		echo "{\"n1\":$i,\"n2\":$((i % 7)),\"c1\":$([ $i -le 4 ] && echo "\"v$i\"" || echo null),\"c2\":\"w$((i % 4))\",\"y\":$((i % 2))}"
+	done >sparse.ndjson
+	ml-train -t y -a gbdt -p rounds=2 -o s.bundle sparse.ndjson
+	assert_equal "$(manifest s.bundle | jq -c '[.features[].name]')" '["n1","c1","c2","n2"]'
+}
+
 @test "--max-categories N keeps the N most frequent strings (ties by value) and an (other) column" {
 	{
 		for v in a a a b b c c d e e; do echo "{\"s\":\"$v\",\"x\":1,\"y\":$((RANDOM % 2))}"; done
@@ -539,8 +559,8 @@ EOF
 	ml-train -t y -a gbdt -p rounds=5 --weight w -o weighted.bundle w.ndjson
 	run cmp -s <(member plain.bundle model.json) <(member weighted.bundle model.json)
 	assert_failure
-	assert_equal "$(manifest weighted.bundle | jq -c '[.weight, [.features[].name]]')" '["w",["x","z","color","flag"]]'
-	assert_equal "$(manifest plain.bundle | jq -c '[.weight, [.features[].name]]')" '[null,["x","z","color","flag","w"]]'
+	assert_equal "$(manifest weighted.bundle | jq -c '[.weight, [.features[].name]]')" '["w",["x","color","z","flag"]]'
+	assert_equal "$(manifest plain.bundle | jq -c '[.weight, [.features[].name]]')" '[null,["x","color","z","flag","w"]]'
 	printf '%s\n' '{"x":1,"w":1,"y":1}' '{"x":2,"w":-1,"y":0}' >neg.ndjson
 	refused "neg.ndjson:2: .*weight 'w' is negative" -t y --weight w neg.ndjson
 	printf '%s\n' '{"x":1,"w":"1","y":1}' '{"x":2,"w":1,"y":0}' >str.ndjson
