@@ -48,6 +48,8 @@
 #   BENCH_ONE_THREAD=0    skip the one-thread gbdt pair (one run each)
 #   BENCH_ONE_ROUND=0     skip the one-round gbdt pair (the fixed cost:
 #                         everything but the rounds after the first)
+#   BENCH_LAYOUT=0        skip the xgboost pair on the two column orders
+#                         (ml-train's for gbdt, and the generator's)
 #   BENCH_NO_DOC=1        do not touch docs/BENCHMARKS.md
 set -eu
 
@@ -59,6 +61,7 @@ TEST_ROWS=${BENCH_TEST_ROWS:-$((ROWS / 5))}
 [ "$TEST_ROWS" -ge 1000 ] || TEST_ROWS=1000
 ONE_THREAD=${BENCH_ONE_THREAD:-1}
 ONE_ROUND=${BENCH_ONE_ROUND:-1}
+LAYOUT=${BENCH_LAYOUT:-1}
 JSON_PREFIX=train		# hyperfine's JSON: $DATA/train-NAME.json
 PY=/usr/bin/python3
 TARGET=churn
@@ -278,6 +281,29 @@ if [ "$ONE_ROUND" = 1 ]; then
 		xgboost-1round "$XGB_TRAIN num_round=1 model_out=$TDIR/gb-r1.model > /dev/null 2>&1"
 	t_gb_r1=$T_A t_xgb_r1=$T_B
 fi
+# ml-train orders a gbdt model's features its own way (numbers spread
+# among the categories: ml-train(1), FEATURES); the CLI reads the
+# generator's order.  Does the CLI gain from ml-train's order?  The same
+# libsvm rows with their columns renumbered as in ml-train's bundle.
+t_xgb_ml=; t_xgb_gen=
+if [ "$LAYOUT" = 1 ]; then
+	tar -xOf "$TDIR/gb.bundle" preprocess.json > "$TMP/gb-pre.json" || die "$TDIR/gb.bundle: no preprocess.json"
+	# "GENERATOR_COLUMN ML_TRAIN_COLUMN" for each column, 1-based as in libsvm
+	jq -r -n --slurpfile a "$ENC" --slurpfile b "$TMP/gb-pre.json" '
+		def width: if .kind == "category" then (.values | length) + 1 else 1 end;
+		def offsets: reduce .[] as $f ({o: 0, m: {}}; .m[$f.name] = .o | .o += ($f | width)) | .m;
+		($a[0].features | offsets) as $ga | ($b[0].features | offsets) as $mb |
+		$a[0].features[] | . as $f | range(0; $f | width) | "\($ga[$f.name] + . + 1) \($mb[$f.name] + . + 1)"' \
+		> "$TMP/columns"
+	[ "$(wc -l < "$TMP/columns")" -eq "$ncols" ] || die "ml-train's gbdt columns are not the generator's $ncols"
+	awk -v n="$ncols" 'NR == FNR { to[$1] = $2; next }
+		{ delete v; for (i = 2; i <= NF; i++) { c = index($i, ":"); v[to[substr($i, 1, c - 1)]] = substr($i, c + 1) }
+		  line = $1; for (j = 1; j <= n; j++) if (j in v) line = line " " j ":" v[j]; print line }' \
+		"$TMP/columns" "$TDIR/train-gb.svm" > "$TDIR/train-gb-mlorder.svm"
+	time_pair "$SLOW_RUNS" xgboost-mlorder "$XGB_TRAIN data=$TDIR/train-gb-mlorder.svm model_out=$TDIR/gb-mlorder.model > /dev/null 2>&1" \
+		xgboost-genorder "$XGB_TRAIN model_out=$TDIR/gb-genorder.model > /dev/null 2>&1"
+	t_xgb_ml=$T_A t_xgb_gen=$T_B
+fi
 t_gb1=; t_xgb1=
 if [ "$ONE_THREAD" = 1 ]; then
 	t_gb1=$(time_cmd ml-train-gbdt-1thread 1 0 0 "$TRAIN_GB1")
@@ -308,7 +334,9 @@ check_encoding() {
 		def abs: if . < 0 then -. else . end;
 		$a[0] as $a | $b[0] as $b |
 		$a.columns == $b.columns and
-		([$a.features[] | {name, kind, values}] == [$b.features[] | {name, kind, values}]) and
+		# a gbdt model orders its features its own way: compared as sets
+		([$a.features[] | {name, kind, values}] | if $moments then . else sort_by(.name) end) ==
+		([$b.features[] | {name, kind, values}] | if $moments then . else sort_by(.name) end) and
 		(($moments | not) or
 		 ([range(0; $a.features | length) as $i | $a.features[$i] as $f | $b.features[$i] as $g |
 		   $f.kind == "category" or
@@ -403,6 +431,10 @@ auc_row() {
 			'BEGIN { printf "%.1f ms / %.1f ms", 1000 * (a - a1) / (n - 1), 1000 * (b - b1) / (n - 1) }')
 		echo "| the same, one round each (the fixed cost: reading, matrix, round 0, model) | ml-train / xgboost | $(med "$t_gb_r1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb_r1" | awk '{ printf "%.3f s", $1 }') | ml-train − xgboost = $fixed; a round after the first: $per | (for comparison) | |"
 	fi
+	if [ -n "$t_xgb_ml" ]; then
+		r=$(ratio "$(med "$t_xgb_ml")" "$(med "$t_xgb_gen")")
+		echo "| the CLI on ml-train's column order / on the generator's ($SLOW_RUNS runs each, alternating) | xgboost (CLI) | $(med "$t_xgb_ml" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb_gen" | awk '{ printf "%.3f s", $1 }') | = ${r}x | (for comparison) | |"
+	fi
 	if [ -n "$t_gb1" ]; then
 		r=$(ratio "$(med "$t_gb1")" "$(med "$t_xgb1")")
 		echo "| the same, one thread each (1 run) | ml-train --threads 1 / xgboost nthread=1 | $(med "$t_gb1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb1" | awk '{ printf "%.3f s", $1 }') | ml-train / xgboost = ${r}x | (for comparison) | |"
@@ -454,7 +486,7 @@ SECTION=$TMP/body
 	echo "- Tools: $(ver bin/ml-train --version), $(ver bin/ml-predict --version), liblinear-tools $(pkgver liblinear-tools), xgboost $(pkgver xgboost) (CLI; libxgboost0 $(pkgver libxgboost0)), $(ver jq --version), scikit-learn $("$PY" -c 'import sklearn; print(sklearn.__version__)') (AUC), $(ver "$CC" --version)."
 	echo "- Timing: $TIMER ($RUNS runs after 1 warm-up; the runs of each training pair alternate, ml-train then its rival, each timed on its own; jq $SLOW_RUNS runs, no warm-up, the file being in the page cache by then; the one-thread pair 1 run each). Peak memory: GNU time \`%M\`, one run. Both gbdt programs use every core by default (XGBoost's OpenMP), so their times move with the load far more than the single-threaded ones."
 	echo "- Data: \`$BUILD/gen-train $ROWS $TEST_ROWS $SEED $TDIR\` → \`$TRAIN\` ($n_train records, $(bytes "$TRAIN") bytes) and the held-out \`$TEST\` ($n_test records): six numbers (age, income, balance, score, tenure, rate), three strings (plan: 5 values, region: 12, channel: 60, of which \`--max-categories 20\` keeps 20 and folds the rest into \"other\"), a boolean (promo), ~2% nulls in each, and the target churn (0/1, $ones ones): a latent score of the true values — linear terms, a threshold on rate, a square of score, an age × score interaction, per-category effects and a promo × plan interaction — plus normal noise, thresholded at 0."
-	echo "- The same rows for the other programs, written by the generator: \`train-lr.svm\` standardised (population mean and standard deviation of the training values as floats, missing = 0, the mean) with one-hot strings, exactly ml-train's logistic encoding, zeros left out as ml-train leaves them out of liblinear's rows, and liblinear's bias as ml-train sets it (\`-B 1\`; C 1, eps 0.01 are ml-train's defaults); \`train-gb.svm\` raw numbers (0 written, missing left out) with one-hot strings whose zeros are left out (XGBoost reads them as missing: the natural sparse input, the same splits), as ml-train hands XGBoost its sparse matrix (a number that is there, the lit column of a string). The script checks that both bundles' \`preprocess.json\` is the generator's encoding ($ncols columns). Test AUCs: ml-predict's probabilities, \`liblinear-predict -b 1\`, \`xgboost task=pred\`, by scikit-learn's \`roc_auc_score\`."
+	echo "- The same rows for the other programs, written by the generator: \`train-lr.svm\` standardised (population mean and standard deviation of the training values as floats, missing = 0, the mean) with one-hot strings, exactly ml-train's logistic encoding, zeros left out as ml-train leaves them out of liblinear's rows, and liblinear's bias as ml-train sets it (\`-B 1\`; C 1, eps 0.01 are ml-train's defaults); \`train-gb.svm\` raw numbers (0 written, missing left out) with one-hot strings whose zeros are left out (XGBoost reads them as missing: the natural sparse input, the same splits), as ml-train hands XGBoost its sparse matrix (a number that is there, the lit column of a string). The script checks that both bundles' \`preprocess.json\` is the generator's encoding ($ncols columns; the gbdt bundle's features compared as a set, ml-train ordering a tree model's features its own way, numbers spread among the categories: the CLI reads the generator's order, and the row \"the CLI on ml-train's column order\" times it on ml-train's too). Test AUCs: ml-predict's probabilities, \`liblinear-predict -b 1\`, \`xgboost task=pred\`, by scikit-learn's \`roc_auc_score\`."
 	echo "- Memory: the matrix is $n_train records × $ncols encoded columns × 4 bytes ($(mib "$matrix_kb")). liblinear's own is computed from its allocations: ml-train's copy of the rows in liblinear's format ($nnz_lr non-zeros × 16 bytes, plus a bias and an end node and a pointer per row) and, inside \`train()\`, 52 bytes per row (row pointers twice, labels, permutation, the solver's C, z and D). XGBoost's own is measured: the peak resident size of a Python process that loads ml-train's gbdt matrix (\`$GBX\`, rebuilt from train-gb.svm with NaN where a number is missing) and then makes ml-train's calls through ctypes (\`XGDMatrixCreateFromMat\`, labels, the booster, $GB_ROUNDS \`XGBoosterUpdateOneIter\`), minus its size before the first call."
 	echo ""
 	cat "$TABLE"
