@@ -520,7 +520,7 @@ EOF
 	assert_equal "$(manifest fe.bundle | jq -c '[.features[].name]')" '["a","late"]'
 }
 
-@test "for trees, numbers and booleans are spread among the categories, each kind in first-seen order, as the entries come; --features keeps its order" {
+@test "for trees, numbers and booleans are spread among the categories by the values present, each kind in first-seen order; --features and linear models keep their order" {
 	# four numbers, then two categories, each field in every record
 	for i in $(seq 40); do
 		echo "{\"n1\":$i,\"n2\":$((i % 7)),\"n3\":$((i * 3)),\"b\":$([ $((i % 2)) = 0 ] && echo true || echo false),\"c1\":\"v$((i % 3))\",\"c2\":\"w$((i % 4))\",\"y\":$((i % 2))}"
