@@ -548,7 +548,8 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
  * instead of 0.75 s).  So the numbers and booleans are spread among the
  * categories, each kind in its own order, every run of columns holding
  * its share of both.  (The xgboost program is no faster given the same
- * layout: most of its round 0 runs on one thread either way.) */
+ * layout: most of its work from the end of its parse to the second round
+ * runs on one thread either way.) */
 static int spread_kinds(struct colstats *stats, size_t n)
 {
 	struct colstats *numbers = malloc(2 * (n ? n : 1) * sizeof *numbers);
