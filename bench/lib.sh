@@ -204,6 +204,8 @@ secs() {
 		else printf "%.3f s (%.3f–%.3f)", $1, $2, $3 }'
 }
 med() { echo "$1" | cut -d ' ' -f 1; }
+# med_secs "MEDIAN ...": the median alone, as "1.234 s"
+med_secs() { med "$1" | awk '{ printf "%.3f s", $1 }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 # ratio A B: A / B to two places
 # (n/a when B is 0: too fast for the timer)

@@ -429,15 +429,15 @@ auc_row() {
 		per=$(awk -v a="$(med "$t_gb")" -v a1="$(med "$t_gb_r1")" -v b="$(med "$t_xgb")" \
 			-v b1="$(med "$t_xgb_r1")" -v n="$GB_ROUNDS" \
 			'BEGIN { printf "%.1f ms / %.1f ms", 1000 * (a - a1) / (n - 1), 1000 * (b - b1) / (n - 1) }')
-		echo "| the same, one round each (the fixed cost: reading, matrix, round 0, model) | ml-train / xgboost | $(med "$t_gb_r1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb_r1" | awk '{ printf "%.3f s", $1 }') | ml-train − xgboost = $fixed; a round after the first: $per | (for comparison) | |"
+		echo "| the same, one round each (the fixed cost: reading, matrix, round 0, model) | ml-train / xgboost | $(med_secs "$t_gb_r1") / $(med_secs "$t_xgb_r1") | ml-train − xgboost = $fixed; a round after the first: $per | (for comparison) | |"
 	fi
 	if [ -n "$t_xgb_ml" ]; then
 		r=$(ratio "$(med "$t_xgb_ml")" "$(med "$t_xgb_gen")")
-		echo "| the CLI on ml-train's column order / on the generator's ($SLOW_RUNS runs each, alternating) | xgboost (CLI) | $(med "$t_xgb_ml" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb_gen" | awk '{ printf "%.3f s", $1 }') | = ${r}x | (for comparison) | |"
+		echo "| the CLI on ml-train's column order / on the generator's ($SLOW_RUNS runs each, alternating) | xgboost (CLI) | $(med_secs "$t_xgb_ml") / $(med_secs "$t_xgb_gen") | = ${r}x | (for comparison) | |"
 	fi
 	if [ -n "$t_gb1" ]; then
 		r=$(ratio "$(med "$t_gb1")" "$(med "$t_xgb1")")
-		echo "| the same, one thread each (1 run) | ml-train --threads 1 / xgboost nthread=1 | $(med "$t_gb1" | awk '{ printf "%.3f s", $1 }') / $(med "$t_xgb1" | awk '{ printf "%.3f s", $1 }') | ml-train / xgboost = ${r}x | (for comparison) | |"
+		echo "| the same, one thread each (1 run) | ml-train --threads 1 / xgboost nthread=1 | $(med_secs "$t_gb1") / $(med_secs "$t_xgb1") | ml-train / xgboost = ${r}x | (for comparison) | |"
 	fi
 	if [ -n "$xgb_own_kb" ]; then
 		r=$(ratio "$(med "$t_gb")" "$(med "$t_probe")")

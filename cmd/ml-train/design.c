@@ -550,6 +550,13 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
  * its share of both.  (The xgboost program is no faster given the same
  * layout: most of its work from the end of its parse to the second round
  * runs on one thread either way.) */
+/* A feature's weight in spread_kinds: its entries in the first rows, and
+ * one more so that a feature without any still counts. */
+static double spread_weight(const struct colstats *s)
+{
+	return (double)s->present + 1;
+}
+
 static int spread_kinds(struct colstats *stats, size_t n)
 {
 	struct colstats *numbers = malloc(2 * (n ? n : 1) * sizeof *numbers);
@@ -559,15 +566,13 @@ static int spread_kinds(struct colstats *stats, size_t n)
 
 	if (!numbers)
 		return -1;
-	/* a feature weighs its entries in the first rows, and one more so
-	 * that a feature without any still counts */
 	for (size_t i = 0; i < n; i++) {
 		if (stats[i].col->kind == TCOL_STRING) {
 			categories[nc++] = stats[i];
-			wc += (double)stats[i].present + 1;
+			wc += spread_weight(&stats[i]);
 		} else {
 			numbers[nn++] = stats[i];
-			wn += (double)stats[i].present + 1;
+			wn += spread_weight(&stats[i]);
 		}
 	}
 	/* next, the kind whose share placed so far is the smaller */
@@ -575,10 +580,10 @@ static int spread_kinds(struct colstats *stats, size_t n)
 	size_t in = 0, ic = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (ic == nc || (in < nn && sn * wc <= sc * wn)) {
-			sn += (double)numbers[in].present + 1;
+			sn += spread_weight(&numbers[in]);
 			stats[k] = numbers[in++];
 		} else {
-			sc += (double)categories[ic].present + 1;
+			sc += spread_weight(&categories[ic]);
 			stats[k] = categories[ic++];
 		}
 	}
