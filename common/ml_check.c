@@ -441,16 +441,10 @@ static int extra_field(struct ml_check *c, const struct ml_rec *r, size_t i,
 		       const struct ml_place *at)
 {
 	size_t klen, vlen, off = c->arena.len;
-	int escaped;
-	const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
+	const char *key = ml_rec_key_text(r, i, &klen, &c->key);
 
-	if (escaped) {
-		ml_buf_reset(&c->key);
-		if (ml_rec_key(r, i, &c->key) < 0)
-			return -1;
-		key = c->key.data ? c->key.data : "";
-		klen = c->key.len;
-	}
+	if (!key)
+		return -1;
 	if (ml_schema_find(c->s, key, klen) >= 0)
 		return 0;
 	const char *v = ml_rec_value_raw(r, i, &vlen);
@@ -509,15 +503,9 @@ ssize_t ml_check_record(struct ml_check *c, const struct ml_rec *r, const char *
 	ml_buf_reset(&c->arena);
 	for (size_t i = 0; i < nf; i++) {
 		size_t klen;
-		int escaped;
-		const char *key = ml_rec_key_raw(r, i, &klen, &escaped);
-		if (escaped) {
-			ml_buf_reset(&c->key);
-			if (ml_rec_key(r, i, &c->key) < 0)
-				return ml_err_set(err, ML_ERR_IO, "out of memory");
-			key = c->key.data ? c->key.data : "";
-			klen = c->key.len;
-		}
+		const char *key = ml_rec_key_text(r, i, &klen, &c->key);
+		if (!key)
+			return ml_err_set(err, ML_ERR_IO, "out of memory");
 		ssize_t fi = s->nfields ? ml_schema_find(s, key, klen) : -1;
 		if (fi >= 0) {
 			c->gen_of[fi] = c->gen;

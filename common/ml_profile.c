@@ -156,13 +156,8 @@ static struct ml_column *column_of(struct ml_profile *p, const struct ml_rec *r,
 		if (!escaped && c->name_len == klen && ml_bytes_equal(c->name, key, klen))
 			return c;
 	}
-	if (escaped) {
-		ml_buf_reset(&p->scratch);
-		if (ml_rec_key(r, i, &p->scratch) < 0)
-			return NULL;
-		key = p->scratch.data ? p->scratch.data : "";
-		klen = p->scratch.len;
-	}
+	if (escaped && !(key = ml_rec_key_text(r, i, &klen, &p->scratch)))
+		return NULL;
 	struct ml_column *c = ml_profile_add_column(p, key, klen);
 	if (!c)
 		return NULL;

@@ -177,6 +177,21 @@ int ml_rec_key(const struct ml_rec *r, size_t i, struct ml_buf *out)
 	return ml_json_unescape(r->line + r->f[i].key_off, r->f[i].key_len, out);
 }
 
+const char *ml_rec_key_text(const struct ml_rec *r, size_t i, size_t *len, struct ml_buf *scratch)
+{
+	const struct field *f = &r->f[i];
+
+	if (!f->key_escaped) {
+		*len = f->key_len;
+		return r->line + f->key_off;
+	}
+	ml_buf_reset(scratch);
+	if (ml_json_unescape(r->line + f->key_off, f->key_len, scratch) < 0)
+		return NULL;
+	*len = scratch->len;
+	return scratch->data ? scratch->data : "";
+}
+
 int ml_rec_number(const struct ml_rec *r, size_t i, double *out)
 {
 	const struct field *f = &r->f[i];

@@ -39,6 +39,10 @@ const char *ml_rec_key_raw(const struct ml_rec *r, size_t i, size_t *len, int *e
 const char *ml_rec_value_raw(const struct ml_rec *r, size_t i, size_t *len);
 /* Appends field i's decoded key to out; 0 or -1 (memory). */
 int ml_rec_key(const struct ml_rec *r, size_t i, struct ml_buf *out);
+/* Field i's key, decoded: its bytes in the line when it has no escapes
+ * (most keys have none), else decoded into scratch (reset first); NULL when
+ * memory is out.  The text is not NUL-terminated. */
+const char *ml_rec_key_text(const struct ml_rec *r, size_t i, size_t *len, struct ml_buf *scratch);
 /* Decodes field i as a double (strtod, correctly rounded; 1e400 is inf);
  * -1 when it is not a number. */
 int ml_rec_number(const struct ml_rec *r, size_t i, double *out);

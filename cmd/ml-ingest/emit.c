@@ -107,12 +107,8 @@ int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_
 			size_t klen, vlen, nlen;
 			int escaped;
 			const char *k = ml_rec_key_raw(r, i, &klen, &escaped);
-			if (escaped) {
-				ml_buf_reset(&g->scratch);
-				ml_rec_key(r, i, &g->scratch);
-				k = g->scratch.data ? g->scratch.data : "";
-				klen = g->scratch.len;
-			}
+			if (escaped && !(k = ml_rec_key_text(r, i, &klen, &g->scratch)))
+				return ml_err_set(err, ML_ERR_IO, "out of memory");
 			const char *name = renamed(g, k, klen, &nlen);
 			if (name == k && !escaped) {
 				ml_recw_copy(&g->w, r, i);

@@ -72,15 +72,21 @@ struct predict {
 	struct ml_recw w;
 };
 
-static int is_ours(const struct predict *pd, const char *key, size_t n)
+/* Whether field i of r is one ml-predict adds, by its decoded key (a
+ * "predict\u0069on" is "prediction" too); -1 when memory is out. */
+static int is_ours(struct predict *pd, const struct ml_rec *r, size_t i)
 {
 	static const char *const explain_fields[] = {"contributions", "base_value"};
+	size_t n;
+	const char *key = ml_rec_key_text(r, i, &n, &pd->scratch);
 
+	if (!key)
+		return -1;
 	if ((pd->pred_len == n && !memcmp(key, pd->pred_field, n)) ||
 	    (pd->prob_len == n && !memcmp(key, pd->prob_field, n)))
 		return 1;
-	for (size_t i = 0; pd->explain && i < 2; i++)
-		if (strlen(explain_fields[i]) == n && !memcmp(key, explain_fields[i], n))
+	for (size_t k = 0; pd->explain && k < 2; k++)
+		if (strlen(explain_fields[k]) == n && !memcmp(key, explain_fields[k], n))
 			return 1;
 	return 0;
 }
@@ -219,20 +225,20 @@ static int on_record(void *ctx, const struct ml_rec *r, const char *line, size_t
 		return cannot_score(pd, line, len, at, "type", err);
 	if (ml_predictor_check_row(&pd->pr, r, row, err) < 0)
 		return cannot_score(pd, line, len, at, "range", err);
-	for (size_t i = 0; i < nf && !clash; i++) {
-		size_t klen;
-		const char *key = ml_rec_key_raw(r, i, &klen, NULL);
-		clash = is_ours(pd, key, klen);
-	}
+	for (size_t i = 0; i < nf && !clash; i++)
+		clash = is_ours(pd, r, i);
+	if (clash < 0)
+		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	pd->off[pd->n] = pd->text.len;
 	if (clash) {
 		/* a field we add is there already: the record without it, so the
 		 * output has each key once */
 		ml_recw_begin(&pd->w);
 		for (size_t i = 0; i < nf; i++) {
-			size_t klen;
-			const char *key = ml_rec_key_raw(r, i, &klen, NULL);
-			if (!is_ours(pd, key, klen))
+			int ours = is_ours(pd, r, i);
+			if (ours < 0)
+				return ml_err_set(err, ML_ERR_IO, "out of memory");
+			if (!ours)
 				ml_recw_copy(&pd->w, r, i);
 		}
 		pd->empty[pd->n] = pd->w.nfields == 0;

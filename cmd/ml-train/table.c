@@ -219,14 +219,9 @@ static struct tcol *column_of(struct table *t, const struct ml_rec *r, size_t i,
 
 	if (c && !escaped && c->name_len == klen && !memcmp(c->name, key, klen))
 		return c;
-	if (escaped) {
-		ml_buf_reset(&t->scratch);
-		if (ml_rec_key(r, i, &t->scratch) < 0) {
-			ml_err_set(err, ML_ERR_IO, "out of memory");
-			return NULL;
-		}
-		key = t->scratch.data ? t->scratch.data : "";
-		klen = t->scratch.len;
+	if (escaped && !(key = ml_rec_key_text(r, i, &klen, &t->scratch))) {
+		ml_err_set(err, ML_ERR_IO, "out of memory");
+		return NULL;
 	}
 	if (!(c = lookup(t, key, klen)) && !(c = add_column(t, key, klen))) {
 		ml_err_set(err, ML_ERR_IO, "out of memory");

@@ -119,6 +119,15 @@ EOF
 	assert_equal "$(ml-predict "$D/bin-logistic.bundle" plain.ndjson | jq .probability)" "$(sed -n 2p out.ndjson | jq .probability)"
 }
 
+@test "a field ml-predict adds is known under an escaped spelling of its key too" {
+	printf '%s\n' '{"x":0.5,"predict\u0069on":"old","prob\u0061bility":3,"z":1}' >in.ndjson
+	ml-predict "$D/bin-gbdt.bundle" in.ndjson >out.ndjson
+	assert_unique_keys out.ndjson
+	assert_equal "$(jq -c 'keys_unsorted' out.ndjson)" '["x","z","prediction","probability"]'
+	assert_equal "$(jq -r .prediction out.ndjson)" \
+		"$(echo '{"x":0.5,"z":1}' | ml-predict "$D/bin-gbdt.bundle" | jq -r .prediction)"
+}
+
 @test "a record that already has a field ml-predict adds loses the old one, and has each key once" {
 	printf '%s\n' '{"prediction":"old","x":0.5,"probability":3,"z":1}' '{"prediction":null}' \
 		'{"x":1,"probabilities":{"a":1},"contributions":1,"base_value":2}' >in.ndjson

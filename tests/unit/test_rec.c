@@ -153,6 +153,16 @@ static void test_duplicates_and_keys(void)
 	ml_buf_free(&b);
 	ok(parse(S("{\"plain\":1}")) == 0 && (ml_rec_key_raw(r, 0, &n, &escaped), escaped == 0),
 	   "key_raw says a key without backslashes has no escapes");
+	ok(ml_rec_key_text(r, 0, &n, &b) == ml_rec_key_raw(r, 0, &n, NULL) && n == 5 && b.len == 0,
+	   "key_text gives a key without escapes as its bytes in the line, scratch untouched");
+	ok(parse(S("{\"a\\u0062\":1,\"\\\\\":2,\"\\u00e9t\\u00e9\":3}")) == 0, "parse takes escaped keys");
+	k = ml_rec_key_text(r, 0, &n, &b);
+	ok(k == b.data && n == 2 && memcmp(k, "ab", 2) == 0, "key_text decodes an escaped key into scratch");
+	k = ml_rec_key_text(r, 1, &n, &b);
+	ok(n == 1 && k[0] == '\\', "key_text resets scratch first (an escaped backslash alone)");
+	k = ml_rec_key_text(r, 2, &n, &b);
+	ok(n == 5 && memcmp(k, "\xC3\xA9t\xC3\xA9", 5) == 0, "key_text decodes \\u escapes to UTF-8");
+	ml_buf_free(&b);
 }
 
 static void test_numbers(void)
