@@ -11,6 +11,7 @@
 #include "ml_json.h"
 #include "ml_model.h"
 #include "ml_model_impl.h"
+#include "ml_worker.h"
 
 const char *ml_algo_name(enum ml_algo a)
 {
@@ -217,12 +218,49 @@ static void liblinear_quiet(const char *s)
 	(void)s;
 }
 
+/* Rows [first, end) of x in liblinear's form, one half of the matrix: its
+ * non-zero cells counted, then written from nodes on (the halves share one
+ * array, the low half first).  Measured on a million rows of 47 columns:
+ * a tenth of a second on one thread, while the other core waited. */
+struct sparse_half {
+	const float *x;
+	size_t p, first, end;
+	size_t nnz;
+	struct feature_node **rows, *nodes;
+	int fill;		/* 0: count, 1: write */
+};
+
+static void *sparse_half_work(void *arg)
+{
+	struct sparse_half *h = arg;
+	size_t p = h->p;
+
+	if (!h->fill) {
+		size_t nnz = 0;
+		for (size_t i = h->first * p; i < h->end * p; i++)
+			nnz += h->x[i] != 0 && !isnan(h->x[i]);
+		h->nnz = nnz;
+		return NULL;
+	}
+	struct feature_node *at = h->nodes;
+	for (size_t i = h->first; i < h->end; i++) {
+		const float *x = h->x + i * p;
+		h->rows[i] = at;
+		for (size_t j = 0; j < p; j++)
+			if (x[j] != 0 && !isnan(x[j]))
+				*at++ = (struct feature_node){(int)j + 1, x[j]};
+		*at++ = (struct feature_node){(int)p + 1, 1};
+		*at++ = (struct feature_node){-1, 0};
+	}
+	return NULL;
+}
+
 /* liblinear is sparse: each row lists its non-zero columns, then the bias
  * column (index p + 1, value 1), then index -1. */
 static int train_logistic(struct ml_model *m, const struct ml_params *ps, const struct ml_dataset *d,
 			  uint64_t seed, struct ml_err *err)
 {
-	size_t p = d->p, nnz = 0;
+	size_t p = d->p;
 	double C, eps;
 	const char *penalty = ml_params_get(ps, "penalty", "l2");
 	struct problem prob = {0};
@@ -237,28 +275,25 @@ static int train_logistic(struct ml_model *m, const struct ml_params *ps, const 
 	if (ml_param_number("C", ml_params_get(ps, "C", "1"), 1e-12, 1e12, &C, err) < 0 ||
 	    ml_param_number("eps", ml_params_get(ps, "eps", "0.01"), 1e-15, 1, &eps, err) < 0)
 		return -1;
-	for (size_t i = 0; i < d->n * p; i++)
-		nnz += d->x[i] != 0 && !isnan(d->x[i]);
+	int parallel = d->n >= ML_WORKER_PARALLEL_ROWS;
+	struct sparse_half low = {.x = d->x, .p = p, .first = 0, .end = d->n / 2},
+			   high = {.x = d->x, .p = p, .first = d->n / 2, .end = d->n};
+	ml_worker_two(sparse_half_work, &low, &high, parallel);
 	prob.l = (int)d->n;
 	prob.n = (int)p + 1;
 	prob.bias = 1;
 	prob.y = (double *)d->y;
-	prob.x = malloc(d->n * sizeof *prob.x);
-	nodes = malloc((nnz + 2 * d->n) * sizeof *nodes);
+	prob.x = malloc((d->n ? d->n : 1) * sizeof *prob.x);
+	nodes = malloc((low.nnz + high.nnz + 2 * d->n) * sizeof *nodes);
 	if (!prob.x || !nodes) {
 		ml_err_set(err, ML_ERR_IO, "out of memory");
 		goto out;
 	}
-	struct feature_node *at = nodes;
-	for (size_t i = 0; i < d->n; i++) {
-		const float *x = d->x + i * p;
-		prob.x[i] = at;
-		for (size_t j = 0; j < p; j++)
-			if (x[j] != 0 && !isnan(x[j]))
-				*at++ = (struct feature_node){(int)j + 1, x[j]};
-		*at++ = (struct feature_node){(int)p + 1, 1};
-		*at++ = (struct feature_node){-1, 0};
-	}
+	low.fill = high.fill = 1;
+	low.rows = high.rows = prob.x;
+	low.nodes = nodes;
+	high.nodes = nodes + low.nnz + 2 * low.end;
+	ml_worker_two(sparse_half_work, &low, &high, parallel);
 	param.solver_type = strcmp(penalty, "l1") ? L2R_LR : L1R_LR;
 	param.C = C;
 	param.eps = eps;
@@ -367,14 +402,23 @@ static void linear_raw(const struct ml_model *m, const float *x, double *raw)
 	}
 }
 
-int ml_model_predict(const struct ml_model *m, const float *x, size_t n, double *out,
-		     struct ml_err *err)
+/* A linear model's scores of rows [first, end): each row on its own, so
+ * that the halves of a long matrix can go to two threads. */
+struct linear_rows {
+	const struct ml_model *m;
+	const float *x;
+	size_t first, end;
+	double *out;
+};
+
+static void *linear_predict_rows(void *arg)
 {
-	if (m->algo == ML_ALGO_GBDT)
-		return ml_gbdt_predict(m, x, n, out, err);
-	for (size_t i = 0; i < n; i++) {
-		double *o = out + i * m->nout;
-		linear_raw(m, x + i * m->p, o);
+	const struct linear_rows *r = arg;
+	const struct ml_model *m = r->m;
+
+	for (size_t i = r->first; i < r->end; i++) {
+		double *o = r->out + i * m->nout;
+		linear_raw(m, r->x + i * m->p, o);
 		if (m->task == ML_TASK_BINARY) {
 			o[0] = 1 / (1 + exp(-o[0]));
 		} else if (m->task == ML_TASK_MULTICLASS) {
@@ -386,6 +430,16 @@ int ml_model_predict(const struct ml_model *m, const float *x, size_t n, double 
 				o[c] /= sum;
 		}
 	}
+	return NULL;
+}
+
+int ml_model_predict(const struct ml_model *m, const float *x, size_t n, double *out,
+		     struct ml_err *err)
+{
+	if (m->algo == ML_ALGO_GBDT)
+		return ml_gbdt_predict(m, x, n, out, err);
+	struct linear_rows low = {m, x, 0, n / 2, out}, high = {m, x, n / 2, n, out};
+	ml_worker_two(linear_predict_rows, &low, &high, n >= ML_WORKER_PARALLEL_ROWS);
 	return 0;
 }
 

@@ -112,3 +112,15 @@ int ml_worker_stop(struct ml_worker *w)
 	free(w);
 	return e;
 }
+
+void ml_worker_two(void *(*fn)(void *), void *a, void *b, int parallel)
+{
+	pthread_t thread;
+	int started = parallel && pthread_create(&thread, NULL, fn, a) == 0;
+
+	if (!started)
+		fn(a);
+	fn(b);
+	if (started)
+		pthread_join(thread, NULL);
+}

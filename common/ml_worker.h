@@ -23,4 +23,12 @@ int ml_worker_wait(struct ml_worker *w);
 /* Waits, stops and frees the worker; returns the first errno, or 0. */
 int ml_worker_stop(struct ml_worker *w);
 
+/* Below this many rows, work over rows stays on one thread: a second one
+ * costs more than it saves. */
+enum { ML_WORKER_PARALLEL_ROWS = 1 << 15 };
+
+/* fn(a) on a thread of its own while fn(b) runs on this one; both here,
+ * one after the other, when not parallel or when no thread can be had. */
+void ml_worker_two(void *(*fn)(void *), void *a, void *b, int parallel);
+
 #endif

@@ -1,18 +1,14 @@
 /* From the table to the design matrix: the task, the classes, the features
  * and their encoding. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ml_json.h"
+#include "ml_worker.h"
 #include "train.h"
 
 #define MISSING_CODE UINT32_MAX
-
-/* Below this many rows the matrix is made on one thread: a second one
- * costs more than it saves. */
-enum { PARALLEL_ROWS = 1 << 15 };
 
 static float cell_float(uint32_t u)
 {
@@ -37,20 +33,6 @@ static size_t lower_bound(const double *v, size_t k, double x)
 		k -= half;
 	}
 	return lo + (v[lo] < x);
-}
-
-/* fn(a) on a thread of its own while fn(b) runs on this one; both here,
- * one after the other, when not parallel or when no thread can be had. */
-static void on_two_threads(void *(*fn)(void *), void *a, void *b, int parallel)
-{
-	pthread_t thread;
-	int started = parallel && pthread_create(&thread, NULL, fn, a) == 0;
-
-	if (!started)
-		fn(a);
-	fn(b);
-	if (started)
-		pthread_join(thread, NULL);
 }
 
 static const struct tcol *sort_col;
@@ -517,7 +499,7 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
 	if (dense) {
 		if (!(d->x = malloc((n ? n : 1) * d->enc.ncols * sizeof *d->x)))
 			return -1;
-		on_two_threads(fill_dense_rows, &low, &high, n >= PARALLEL_ROWS);
+		ml_worker_two(fill_dense_rows, &low, &high, n >= ML_WORKER_PARALLEL_ROWS);
 		return 0;
 	}
 	m->start = malloc((n + 1) * sizeof *m->start);
@@ -525,7 +507,7 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
 	m->val = malloc((n ? n : 1) * nfeat * sizeof *m->val);
 	if (!m->start || !m->col || !m->val)
 		return -1;
-	on_two_threads(fill_sparse_rows, &low, &high, n >= PARALLEL_ROWS);
+	ml_worker_two(fill_sparse_rows, &low, &high, n >= ML_WORKER_PARALLEL_ROWS);
 	size_t k = m->start[n] = high.end;
 	/* the room for every feature in every row, given back */
 	uint32_t *col = realloc(m->col, (k ? k : 1) * sizeof *col);
@@ -622,7 +604,7 @@ int design_build(struct design *d, struct table *t, int task, int standardize,
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
 	struct stats_job job = {.stats = stats, .nstats = nstats, .n = n, .split = split,
 				.max_categories = max_categories};
-	on_two_threads(stats_worker, &job, &job, n >= PARALLEL_ROWS);
+	ml_worker_two(stats_worker, &job, &job, n >= ML_WORKER_PARALLEL_ROWS);
 	int rc = standardize || t->nonly ? 0 : spread_kinds(stats, nstats);
 	for (size_t i = 0; i < nstats && rc == 0; i++) {
 		rc = add_feature(d, &stats[i]);

@@ -12,6 +12,7 @@
 #include "ml_json.h"
 #include "ml_schema.h"
 #include "ml_version.h"
+#include "ml_worker.h"
 #include "search.h"
 
 static const char usage[] =
@@ -67,10 +68,6 @@ struct train {
 	struct ml_profile *profile;
 	struct reader *reader;
 };
-
-/* Below this many records the work after training stays on one thread: a
- * second one costs more than it saves. */
-enum { PARALLEL_ROWS = 1 << 15 };
 
 /* The class (or value) of a record's target, as the training data has it. */
 static int target_of(const struct design *d, const struct ml_rec *r, const char *target,
@@ -327,7 +324,7 @@ static void *training_metrics(void *arg)
  * (it scores them from its cache). */
 static int metrics_threadable(const struct ml_model *m, size_t n)
 {
-	return n >= PARALLEL_ROWS && (m->algo != ML_ALGO_GBDT || m->fitted);
+	return n >= ML_WORKER_PARALLEL_ROWS && (m->algo != ML_ALGO_GBDT || m->fitted);
 }
 
 /* The bundle's members before metrics.json: the model, its encoding of
