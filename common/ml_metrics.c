@@ -374,9 +374,10 @@ static double f1_of(double precision, double recall)
 }
 
 /* ml_metrics_binary's two parts, each about a tenth of a second on a
- * million scores, on two threads when the scores are many: the ranking (a
- * sort of every score, for the AUC and AP) and the rest (one pass, and the
- * calibration bins).  Each part has its own error. */
+ * million scores, which ml_metrics_binary_parallel runs on two threads when
+ * the scores are many: the ranking (a sort of every score, for the AUC and
+ * AP) and the rest (one pass, and the calibration bins).  Each part has its
+ * own error. */
 struct binary_part {
 	int ranking;
 	const double *y, *p, *w;
@@ -451,9 +452,9 @@ static void *binary_part_work(void *arg)
 	return NULL;
 }
 
-int ml_metrics_binary(const double *y, const double *p, const double *w, size_t n,
-		      double threshold, size_t bins, struct ml_binary_metrics *out,
-		      struct ml_err *err)
+static int binary_metrics(const double *y, const double *p, const double *w, size_t n,
+			  double threshold, size_t bins, int parallel, struct ml_binary_metrics *out,
+			  struct ml_err *err)
 {
 	double total;
 
@@ -465,13 +466,27 @@ int ml_metrics_binary(const double *y, const double *p, const double *w, size_t 
 				   .threshold = threshold, .total = total, .out = out},
 			   ranks = rest;
 	ranks.ranking = 1;
-	ml_worker_two(binary_part_work, &ranks, &rest, n >= ML_WORKER_PARALLEL_ROWS);
+	ml_worker_two(binary_part_work, &ranks, &rest, parallel && n >= ML_WORKER_PARALLEL_ROWS);
 	/* the errors in the order one thread met them */
 	if (rest.rc < 0 || ranks.rc < 0) {
 		*err = rest.rc < 0 ? rest.err : ranks.err;
 		return -1;
 	}
 	return 0;
+}
+
+int ml_metrics_binary(const double *y, const double *p, const double *w, size_t n,
+		      double threshold, size_t bins, struct ml_binary_metrics *out,
+		      struct ml_err *err)
+{
+	return binary_metrics(y, p, w, n, threshold, bins, 0, out, err);
+}
+
+int ml_metrics_binary_parallel(const double *y, const double *p, const double *w, size_t n,
+			       double threshold, size_t bins, struct ml_binary_metrics *out,
+			       struct ml_err *err)
+{
+	return binary_metrics(y, p, w, n, threshold, bins, 1, out, err);
 }
 
 /* ---- curves ---------------------------------------------------------------- */

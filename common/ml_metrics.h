@@ -186,6 +186,13 @@ struct ml_calib_bin {
 int ml_metrics_binary(const double *y, const double *p, const double *w, size_t n,
 		      double threshold, size_t bins, struct ml_binary_metrics *out,
 		      struct ml_err *err);
+/* The same figures, to the bit, with the ranking (the sort) on a second
+ * thread beside the rest from ML_WORKER_PARALLEL_ROWS samples on: for a
+ * caller with a core to spare, not for one of several threads that are
+ * already computing metrics (ml-eval's resamples). */
+int ml_metrics_binary_parallel(const double *y, const double *p, const double *w, size_t n,
+			       double threshold, size_t bins, struct ml_binary_metrics *out,
+			       struct ml_err *err);
 
 /* The ROC curve of labels y and scores s into *out (free with
  * ml_metrics_curve_free), drop_intermediate as roc_curve's. */

@@ -27,7 +27,7 @@ int score(enum ml_task t, size_t nclass, const double *y, const double *pred, co
 	ml_buf_addc(json, '{');
 	if (t == ML_TASK_BINARY) {
 		struct ml_binary_metrics m;
-		if (ml_metrics_binary(y, pred, w, n, 0.5, 10, &m, err) < 0)
+		if (ml_metrics_binary_parallel(y, pred, w, n, 0.5, 10, &m, err) < 0)
 			return -1;
 		put(json, "roc_auc", m.roc_auc, &first);
 		put(json, "accuracy", m.accuracy, &first);

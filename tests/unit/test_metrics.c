@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ml_metrics.h"
+#include "ml_worker.h"
 #include "reference.h"
 #include "tap.h"
 
@@ -166,6 +167,35 @@ static void binary_cases(void)
 			}
 		}
 	}
+}
+
+/* ml_metrics_binary_parallel gives ml_metrics_binary's figures to the bit
+ * on every binary case (the 100000-sample ones take its two threads). */
+static void binary_parallel_self(void)
+{
+	size_t same = 0, bins = 0, big = 0;
+
+	for (size_t i = 0; i < ncases; i++) {
+		const struct tcase *c = &cases[i];
+		struct ml_binary_metrics a, b;
+		struct ml_err e1 = {0}, e2 = {0};
+
+		if (c->kind != K_BIN)
+			continue;
+		bins++;
+		big += c->n >= ML_WORKER_PARALLEL_ROWS;
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		int ra = ml_metrics_binary(c->y, c->p, c->w, c->n, c->thr, c->bins, &a, &e1);
+		int rb = ml_metrics_binary_parallel(c->y, c->p, c->w, c->n, c->thr, c->bins, &b, &e2);
+		if (ra == rb && (ra < 0 ? !strcmp(e1.msg, e2.msg) : !memcmp(&a, &b, sizeof a)))
+			same++;
+		else
+			printf("# %s (n=%zu): the parallel figures differ\n", c->desc, c->n);
+	}
+	ok(bins > 0 && big > 0 && same == bins,
+	   "binary_parallel gives binary's figures to the bit (%zu of %zu cases, %zu on two threads)",
+	   same, bins, big);
 }
 
 static void binary_special_cases(void)
@@ -932,6 +962,7 @@ int main(void)
 	errors_self();
 	binary_cases();
 	binary_special_cases();
+	binary_parallel_self();
 	curve_cases();
 	multiclass_cases();
 	regression_cases();

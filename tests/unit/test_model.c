@@ -461,6 +461,39 @@ static void test_gbdt(enum ml_task task, size_t nclass, const double *y, const c
 
 /* ---- parameters ------------------------------------------------------------- */
 
+/* A long matrix (the rows again and again, past the size that takes two
+ * threads) is scored as each row on its own would be, to the bit. */
+static void test_long_predict(size_t nclass, const double *y)
+{
+	enum { LONG = 40000 };
+	struct ml_model m;
+	struct ml_params none = {0};
+	struct ml_dataset d = {.x = X, .n = N, .p = P, .y = y};
+	enum ml_task task = nclass == 2 ? ML_TASK_BINARY : ML_TASK_MULTICLASS;
+	size_t nout = nclass == 2 ? 1 : nclass;
+	float *xl = malloc((size_t)LONG * P * sizeof *xl);
+	double *all = malloc((size_t)LONG * nout * sizeof *all), *one = malloc(nout * sizeof *one);
+	size_t same = 0;
+
+	if (!xl || !all || !one || ml_model_train(&m, ML_ALGO_LOGISTIC, task, nclass, &none, &d, NULL, 0,
+						     SEED, 0, &err) < 0) {
+		ok(0, "a long matrix of %zu classes is scored: %s", nclass, err.msg);
+		free(xl), free(all), free(one);
+		return;
+	}
+	for (size_t i = 0; i < LONG; i++)
+		memcpy(xl + i * P, X + (i % N) * P, P * sizeof *xl);
+	int rc = ml_model_predict(&m, xl, LONG, all, &err);
+	for (size_t i = 0; rc == 0 && i < LONG; i++)
+		if (ml_model_predict(&m, xl + i * P, 1, one, &err) == 0 &&
+		    !memcmp(one, all + i * nout, nout * sizeof *one))
+			same++;
+	ok(rc == 0 && same == LONG, "%zu classes: %d rows scored at once (two threads) equal each row "
+	   "scored alone, to the bit (%zu of them)", nclass, LONG, same);
+	ml_model_free(&m);
+	free(xl), free(all), free(one);
+}
+
 static void test_params(void)
 {
 	static const struct {
@@ -511,6 +544,8 @@ int main(void)
 	test_gbdt(ML_TASK_BINARY, 2, Y2, "binary:logistic");
 	test_gbdt(ML_TASK_MULTICLASS, 3, Y3, "multi:softprob");
 	test_gbdt(ML_TASK_REGRESSION, 0, YR, "reg:squarederror");
+	test_long_predict(2, Y2);
+	test_long_predict(3, Y3);
 	test_params();
 	return tap_done();
 }
