@@ -132,10 +132,10 @@ int baseline_json(const struct eval *e, const char *metrics_file, size_t nres, u
 	struct rows all = {.idx = NULL, .n = e->n};
 	struct eval view = e->base ? baseline_view(e) : *e;
 
-	if (metrics_values(e, &all, NULL, cand, err) < 0)
+	if (metrics_values(e, &all, NULL, 1, cand, err) < 0)
 		return -1;
 	if (e->base) {
-		if (metrics_values(&view, &all, NULL, base, err) < 0)
+		if (metrics_values(&view, &all, NULL, 1, base, err) < 0)
 			return -1;
 		ml_buf_printf(&id, "\"%s\"", ml_bundle_sha256(e->base->bundle));
 	} else if (read_metrics_file(metrics_file, e->task, base, &id, err) < 0) {

@@ -44,7 +44,7 @@ static void *work(void *arg)
 	}
 	for (size_t b = j->first; b < j->nres && j->rc == 0; b += j->step) {
 		resample_weights(j->rows, j->seed, b, w);
-		if (metrics_values(j->e, j->rows, w, j->vals + b * j->nm, &j->err) < 0) {
+		if (metrics_values(j->e, j->rows, w, 0, j->vals + b * j->nm, &j->err) < 0) {
 			/* a resample where a metric cannot be computed counts as
 			 * undefined for every metric (one class drawn, say) */
 			for (size_t m = 0; m < j->nm; m++)

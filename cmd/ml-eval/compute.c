@@ -58,8 +58,8 @@ static int gather(const struct eval *e, const struct rows *rows, const double *w
 	return 0;
 }
 
-int metrics_values(const struct eval *e, const struct rows *rows, const double *w, double *v,
-		   struct ml_err *err)
+int metrics_values(const struct eval *e, const struct rows *rows, const double *w, int parallel,
+		   double *v, struct ml_err *err)
 {
 	struct gathered g;
 	int rc = 0;
@@ -69,7 +69,8 @@ int metrics_values(const struct eval *e, const struct rows *rows, const double *
 	if (e->task == ML_TASK_BINARY) {
 		struct ml_binary_metrics m;
 		double thr = e->have_prob ? e->threshold : 0.5;
-		if ((rc = ml_metrics_binary(g.y, g.p, g.w, g.n, thr, e->bins ? e->bins : 10, &m, err)) == 0) {
+		if ((rc = (parallel ? ml_metrics_binary_parallel : ml_metrics_binary)(
+			     g.y, g.p, g.w, g.n, thr, e->bins ? e->bins : 10, &m, err)) == 0) {
 			double vals[] = {m.accuracy, m.precision, m.recall, m.f1, m.roc_auc, m.average_precision,
 					 m.log_loss, m.brier, m.mcc, m.ece, (m.tp + m.fp) / m.weight};
 			memcpy(v, vals, sizeof vals);
@@ -104,13 +105,13 @@ static void put(struct ml_buf *b, const char *key, double x)
 }
 
 int metrics_json(const struct eval *e, const struct rows *rows, const double *w,
-		 struct ml_buf *out, struct ml_err *err)
+		 struct ml_buf *out, double *vals, struct ml_err *err)
 {
 	const char *const *names;
 	size_t nm = ml_metrics_names(e->task, &names);
-	double v[16];
+	double own[16], *v = vals ? vals : own;
 
-	if (metrics_values(e, rows, w, v, err) < 0)
+	if (metrics_values(e, rows, w, 1, v, err) < 0)
 		return -1;
 	for (size_t i = 0; i < nm; i++)
 		put(out, names[i], v[i]);

@@ -96,12 +96,15 @@ struct rows {
 	size_t n;
 };
 
-/* Appends the metrics of the rows as "key":value pairs (after a comma). */
+/* Appends the metrics of the rows as "key":value pairs (after a comma);
+ * vals (or NULL) receives them as metrics_values gives them. */
 int metrics_json(const struct eval *e, const struct rows *rows, const double *w,
-		 struct ml_buf *out, struct ml_err *err);
-/* The value of a metric by name, for the bootstrap; NAN when undefined. */
+		 struct ml_buf *out, double *vals, struct ml_err *err);
+/* The value of a metric by name, for the bootstrap; NAN when undefined.
+ * parallel: a binary task's ranking may take a second thread (not from
+ * threads that are already computing metrics side by side). */
 int metrics_values(const struct eval *e, const struct rows *rows, const double *w,
-		   double *vals, struct ml_err *err);
+		   int parallel, double *vals, struct ml_err *err);
 /* metrics_values gives the metrics ml_metrics_names names, in its order. */
 
 /* Writes the curves of the rows (ROC, precision-recall, calibration). */

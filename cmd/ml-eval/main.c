@@ -179,13 +179,11 @@ static int metrics_line(const struct eval *e, const struct rows *rows, const cha
 		ml_buf_adds(b, ",\"threshold\":");
 		ml_json_put_double(b, e->threshold);
 	}
-	if (metrics_json(e, rows, NULL, b, err) < 0)
+	double v[16];
+	if (metrics_json(e, rows, NULL, b, v, err) < 0)
 		return -1;
 	/* a metric that cannot be computed is null, and says why */
 	if (e->task == ML_TASK_BINARY && e->have_prob) {
-		double v[16];
-		if (metrics_values(e, rows, NULL, v, err) < 0)
-			return -1;
 		if (isnan(v[4])) {
 			ml_buf_adds(b, ",\"notes\":[\"auc needs both classes among the "
 				       "labels: these records have one\"]");
