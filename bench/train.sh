@@ -191,12 +191,12 @@ agg_times() {
 		print m, v[1], v[NR], cpu / NR }'
 }
 # pair_ratios FILE_A FILE_B: A's i-th run over B's i-th, as "MEDIAN MIN
-# MAX" of those ratios: the two runs of a pair saw the same moment's load,
-# so their ratio moves less than the ratio of the two medians does
+# MAX" of those ratios (agg_times on them): the two runs of a pair saw the
+# same moment's load, so their ratio moves less than the ratio of the two
+# medians does
 pair_ratios() {
-	paste -d ' ' "$1" "$2" | awk '{ print $1 / $5 }' | sort -n | awk '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
+	paste -d ' ' "$1" "$2" | awk '{ print $1 / $5, 0, 0, 0 }' > "$TMP/pair-ratios"
+	agg_times "$TMP/pair-ratios" | awk '{ printf "%.2f %.2f %.2f\n", $1, $2, $3 }'
 }
 # the ratios run by run, for a row: "; run by run 1.02x (0.95–1.10)"
 by_run() { echo "$1" | awk '{ printf "; run by run %sx (%s–%s)", $1, $2, $3 }'; }

@@ -519,6 +519,13 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
 	return 0;
 }
 
+/* A feature's weight in spread_kinds: its entries in the first rows, and
+ * one more so that a feature without any still counts. */
+static double spread_weight(const struct colstats *s)
+{
+	return (double)s->present + 1;
+}
+
 /* For trees, the order of the features when --features gives none.
  * XGBoost's hist method sketches the quantiles of each column with its
  * threads each taking a run of consecutive columns, the runs balanced by
@@ -532,13 +539,6 @@ static int fill_matrix(struct design *d, const struct sources *src, int dense, s
  * its share of both.  (The xgboost program is no faster given the same
  * layout: most of its work from the end of its parse to the second round
  * runs on one thread either way.) */
-/* A feature's weight in spread_kinds: its entries in the first rows, and
- * one more so that a feature without any still counts. */
-static double spread_weight(const struct colstats *s)
-{
-	return (double)s->present + 1;
-}
-
 static int spread_kinds(struct colstats *stats, size_t n)
 {
 	struct colstats *numbers = malloc(2 * (n ? n : 1) * sizeof *numbers);

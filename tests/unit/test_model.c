@@ -459,8 +459,6 @@ static void test_gbdt(enum ml_task task, size_t nclass, const double *y, const c
 	free(again);
 }
 
-/* ---- parameters ------------------------------------------------------------- */
-
 /* A long matrix (the rows again and again, past the size that takes two
  * threads) is scored as each row on its own would be, to the bit. */
 static void test_long_predict(size_t nclass, const double *y)
@@ -493,6 +491,8 @@ static void test_long_predict(size_t nclass, const double *y)
 	ml_model_free(&m);
 	free(xl), free(all), free(one);
 }
+
+/* ---- parameters ------------------------------------------------------------- */
 
 static void test_params(void)
 {
