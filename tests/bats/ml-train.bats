@@ -439,8 +439,10 @@ EOF
 	assert_reference metrics-check "${args[@]}" w.bundle "$wine" w.ndjson + wt.bundle weighted.ndjson wt.ndjson
 }
 
-@test "metrics.json's importance is each feature's mean |contribution| over the training rows, in the features' order" {
+@test "metrics.json's importance is each feature's mean |contribution| over a sample spread evenly over the training rows, in the features' order" {
 	local data opts args=() i=0
+	# sorted by the target, the first rows would all be of one class
+	jq -sc 'sort_by(.y)[]' "$BIN" >sorted.ndjson
 	while read -r data opts; do
 		i=$((i + 1))
 		# shellcheck disable=SC2086
@@ -452,6 +454,8 @@ $MULTI -a gbdt -p rounds=10
 $MULTI -a logistic
 $REGR -a linear -p alpha=3
 $REGR -a gbdt -p rounds=10
+sorted.ndjson -a gbdt -p rounds=10
+sorted.ndjson -a logistic
 EOF
 	assert_reference importance-check "${args[@]}"
 }
