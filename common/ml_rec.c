@@ -298,9 +298,21 @@ int ml_rec_write_with(struct ml_out *out, const struct ml_rec *r,
 	char sep = r->n ? ',' : '{';
 
 	if (i >= 0) {
+		/* the field is the key's last occurrence (as jq reads it); an
+		 * earlier one is left out, from its key's opening quote to the
+		 * next field's, so that the key is written once */
 		const struct field *f = &r->f[i];
 		const char *rest = r->line + f->val_off + f->val_len;
-		if (ml_out_write(out, r->line, f->val_off) < 0 ||
+		size_t from = 0;
+		for (size_t j = 0; j < (size_t)i; j++) {
+			const struct field *d = &r->f[j];
+			if (!ml_json_string_equals(r->line + d->key_off, d->key_len, d->key_escaped, key, keylen))
+				continue;
+			if (ml_out_write(out, r->line + from, d->key_off - 1 - from) < 0)
+				return -1;
+			from = r->f[j + 1].key_off - 1;
+		}
+		if (ml_out_write(out, r->line + from, f->val_off - from) < 0 ||
 		    ml_out_write(out, val, vallen) < 0 ||
 		    ml_out_write(out, rest, (size_t)(r->line + r->len - rest)) < 0)
 			return -1;

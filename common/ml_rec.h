@@ -59,8 +59,10 @@ int ml_rec_value_json(const struct ml_rec *r, size_t i, struct ml_buf *out, stru
 const char *ml_rec_body(const struct ml_rec *r, size_t *len);
 
 /* Writes the record with one field set to the raw JSON value val: replaced
- * in place when present, appended otherwise.  Every other byte is copied as
- * it was.  Ends the line with '\n'; returns 0 or -1 (see ml_out). */
+ * in place when present (its last occurrence; earlier occurrences of the
+ * key are left out, so that it is written once), appended otherwise.
+ * Every other byte is copied as it was.  Ends the line with '\n'; returns
+ * 0 or -1 (see ml_out). */
 int ml_rec_write_with(struct ml_out *out, const struct ml_rec *r,
 		      const char *key, size_t keylen, const char *val, size_t vallen);
 

@@ -384,6 +384,13 @@ EOF
 		'{"id":4,"x":5,"part":"only"}')"
 }
 
+@test "--tag writes a field the record has twice once, where it last was" {
+	printf '%s\n' '{"part":1,"x":2,"part":"a"}' '{"p\u0061rt":1, "x":2, "part":0, "y":3}' >in.ndjson
+	run ml-split --ratio only=1 --tag part in.ndjson
+	assert_success
+	assert_equal "$output" "$(printf '%s\n' '{"x":2,"part":"only"}' '{"x":2, "part":"only", "y":3}')"
+}
+
 @test "--tag on an empty object gives an object with the one field" {
 	printf '{}\n{ }\n' >in.ndjson
 	run ml-split --ratio only=1 --tag part in.ndjson

@@ -281,8 +281,11 @@ static void test_write_with(void)
 	   "write_with replaces a field's value in place");
 	ok(with_gives("{ \"a\" : 1 ,\"b\":  [2, 3]  }", "b", "null", "{ \"a\" : 1 ,\"b\":  null  }\n"),
 	   "write_with keeps every other byte, whitespace included");
-	ok(with_gives("{\"a\":1,\"a\":2}", "a", "3", "{\"a\":1,\"a\":3}\n"),
-	   "write_with replaces the last occurrence of a duplicate key");
+	ok(with_gives("{\"a\":1,\"a\":2}", "a", "3", "{\"a\":3}\n"),
+	   "write_with replaces the last occurrence of a duplicate key and leaves the earlier one out");
+	ok(with_gives("{ \"a\" : 1 , \"b\":2, \"\\u0061\":0,\"c\":[1],\"a\":2 }", "a", "3",
+		      "{ \"b\":2, \"c\":[1],\"a\":3 }\n"),
+	   "write_with leaves out every earlier occurrence of the key, escaped spellings too, from its quote to the next field's");
 	ok(with_gives("{\"\\u0061\":1}", "a", "2", "{\"\\u0061\":2}\n"),
 	   "write_with finds a key spelled with escapes and keeps its spelling");
 	ok(with_gives("{\"a\":1}", "part", "\"train\"", "{\"a\":1,\"part\":\"train\"}\n"),
