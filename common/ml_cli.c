@@ -69,6 +69,30 @@ static void hold_standard_fds(void)
 	}
 }
 
+/* The command line as it was typed, for the run log: getopt moves the
+ * operands after the options, and option parsers may write into the
+ * strings ("-p rounds=3" split at its '=').  Kept for the whole run, so
+ * never freed. */
+static char **typed_argv;
+
+static char **copy_argv(int argc, char **argv)
+{
+	size_t bytes = ((size_t)argc + 1) * sizeof(char *);
+
+	for (int i = 0; i < argc; i++)
+		bytes += strlen(argv[i]) + 1;
+	char **v = malloc(bytes), *p = (char *)(v + argc + 1);
+	if (!v)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		v[i] = memcpy(p, argv[i], n);
+		p += n;
+	}
+	v[argc] = NULL;
+	return v;
+}
+
 void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 		 int argc, char **argv)
 {
@@ -81,6 +105,8 @@ void ml_cli_init(struct ml_cli *cli, const char *prog, const char *usage,
 	cli->usage = usage;
 	cli->argc = argc;
 	cli->argv = argv;
+	free(typed_argv);
+	typed_argv = copy_argv(argc, argv);
 	cli->progress_start = now();
 	cli->progress_next = isatty(STDERR_FILENO) ? 65536 : UINT64_MAX;
 	opterr = 0;
@@ -218,7 +244,8 @@ void ml_cli_start_run(struct ml_cli *cli)
 {
 	struct ml_err err;
 
-	cli->run = ml_run_begin(cli->prog, cli->argc, cli->argv, &cli->run_opts, &err);
+	cli->run = ml_run_begin(cli->prog, cli->argc, typed_argv ? typed_argv : cli->argv, &cli->run_opts,
+				&err);
 	if (!cli->run) {
 		ml_warn("%s", err.msg);
 		exit(ML_EXIT_TROUBLE);
@@ -232,6 +259,19 @@ struct ml_out *ml_cli_out_open(struct ml_cli *cli, const char *path, struct ml_e
 	if (o && !(cli->run && ml_run_log_path(cli->run)))
 		ml_out_no_hash(o);
 	return o;
+}
+
+void ml_cli_distinct_outputs(size_t n, const char *const *what, const char *const *path)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; path[i] && j < i; j++) {
+			if (!path[j] || !ml_out_same_place(path[j], path[i]))
+				continue;
+			if (!strcmp(path[i], "-") && !strcmp(path[j], "-"))
+				ml_usage_error("%s and %s both go to standard output: only one can", what[j], what[i]);
+			ml_usage_error("%s and %s both write '%s': give each its own file", what[j], what[i],
+				       strcmp(path[i], "-") ? path[i] : path[j]);
+		}
 }
 
 int ml_cli_report(struct ml_cli *cli, const struct ml_err *err)

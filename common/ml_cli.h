@@ -68,6 +68,11 @@ int ml_cli_common_option(struct ml_cli *cli, int opt, const char *arg);
 void ml_cli_start_run(struct ml_cli *cli);
 /* Opens an output (ml_out_open) that is hashed only when the run is logged. */
 struct ml_out *ml_cli_out_open(struct ml_cli *cli, const char *path, struct ml_err *err);
+/* Exits with a usage error when two of n outputs would write the same
+ * place (ml_out_same_place): what[i] names output i as the user gave it
+ * ("-o", "--reject"; "the output" for standard output by default), path[i]
+ * is its path ("-": standard output), NULL when it is not written. */
+void ml_cli_distinct_outputs(size_t n, const char *const *what, const char *const *path);
 /* Prints "prog: msg" for err and returns the exit status it calls for: 0
  * for a closed pipe (printing nothing), else 2. */
 int ml_cli_report(struct ml_cli *cli, const struct ml_err *err);

@@ -86,11 +86,65 @@ static int make_temp(struct ml_out *o, struct ml_err *err)
 	}
 	snprintf(o->tmp, n, "%s/.%s.XXXXXX", dir, base);
 	free(copy);
-	o->fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (o->fd < 0)
-		return ml_err_sys(err, errno, "cannot create a temporary file for '%s'", o->path);
+	/* listed before it is made (mkostemp writes the name into o->tmp
+	 * before it creates the file): a signal between the two would
+	 * otherwise leave the file behind, unlisted */
 	o->pending_slot = pending_add(o->tmp);
+	o->fd = mkostemp(o->tmp, O_CLOEXEC);
+	if (o->fd < 0) {
+		int e = errno;
+		pending_remove(o->pending_slot);
+		o->pending_slot = -1;
+		return ml_err_sys(err, e, "cannot create a temporary file for '%s'", o->path);
+	}
 	return 0;
+}
+
+/* What an output path reaches when it exists (through links, as
+ * ml_out_open follows them); 0, or -1 when it does not exist (or cannot be
+ * looked at). */
+static int stat_output(const char *path, struct stat *st)
+{
+	return strcmp(path, "-") == 0 ? fstat(STDOUT_FILENO, st) : stat(path, st);
+}
+
+/* Where a path that does not exist yet would be made: its directory
+ * resolved, and its name (a rename replaces a dangling link, not what it
+ * names); NULL when the directory cannot be resolved. */
+static char *new_file_path(const char *path)
+{
+	char *copy = strdup(path), *dir = NULL, *out = NULL;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	if (copy && (dir = realpath(dirname(copy), NULL))) {
+		size_t n = strlen(dir) + strlen(base) + 2;
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+	}
+	free(dir);
+	free(copy);
+	return out;
+}
+
+int ml_out_same_place(const char *a, const char *b)
+{
+	struct stat sa, sb, null;
+	int ea = stat_output(a, &sa) == 0, eb = stat_output(b, &sb) == 0;
+
+	if (ea && eb) {
+		if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+			return 0;
+		return !(S_ISCHR(sa.st_mode) && stat("/dev/null", &null) == 0 && null.st_rdev == sa.st_rdev);
+	}
+	if (strcmp(a, b) == 0)
+		return 1;
+	if (ea || eb || !strcmp(a, "-") || !strcmp(b, "-"))
+		return 0;
+	char *ra = new_file_path(a), *rb = new_file_path(b);
+	int same = ra && rb && strcmp(ra, rb) == 0;
+	free(ra);
+	free(rb);
+	return same;
 }
 
 struct ml_out *ml_out_open(const char *path, struct ml_err *err)

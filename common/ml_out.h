@@ -54,6 +54,14 @@ int ml_out_errno(const struct ml_out *o);
  * (ML_ERR_PIPE when the reader went away); returns -1. */
 int ml_out_error(const struct ml_out *o, struct ml_err *err);
 
+/* Whether two outputs ("-": standard output) would write to the same
+ * place, so that one's bytes would be lost under the other's (a file is
+ * replaced when its output commits) or mixed with them: the same path, two
+ * paths or links to one existing file, standard output and the file it is
+ * redirected to, or two new files whose directories are one.  /dev/null is
+ * no clash: nothing written there is kept. */
+int ml_out_same_place(const char *a, const char *b);
+
 /* Removes every temporary file not yet committed.  Async-signal-safe: the
  * CLI layer calls it from its SIGINT/SIGTERM handler. */
 void ml_out_cleanup_signal(void);

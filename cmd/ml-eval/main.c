@@ -480,6 +480,8 @@ int main(int argc, char **argv)
 			ml_usage_error("out of memory");
 	}
 
+	ml_cli_distinct_outputs(2, (const char *const[]){output ? "-o" : "the output", "--curves"},
+				(const char *const[]){output ? output : "-", o.curves});
 	ml_cli_start_run(&cli);
 	{
 		struct stat st;

@@ -354,6 +354,8 @@ int main(int argc, char **argv)
 		ml_usage_error("--delimiter goes with delimited text (csv, tsv)");
 	check_names(&g);
 	g.keyed_plain = !g.fields.n && !g.nrenames && !g.add_source;
+	ml_cli_distinct_outputs(2, (const char *const[]){output ? "-o" : "the output", "--reject"},
+				(const char *const[]){output ? output : "-", reject});
 
 	ml_cli_start_run(&cli);
 	if (schema && schema_load(&g, schema, &err) < 0) {

@@ -336,6 +336,8 @@ int main(int argc, char **argv)
 		ml_usage_error("no bundle: give the model bundle ml-train wrote");
 	const char *bundle_path = argv[optind++];
 
+	ml_cli_distinct_outputs(2, (const char *const[]){output ? "-o" : "the output", "--reject"},
+				(const char *const[]){output ? output : "-", reject_path});
 	ml_cli_start_run(&cli);
 	if (ml_predictor_load(&pd.pr, bundle_path, &err) < 0) {
 		status = ml_cli_report(&cli, &err);

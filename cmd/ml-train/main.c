@@ -574,6 +574,8 @@ int main(int argc, char **argv)
 		ml_usage_error("--report writes the cross-validation table: give --cv K or --grid");
 	if (!output && isatty(STDOUT_FILENO))
 		ml_usage_error("a bundle is binary: give -o FILE or redirect standard output");
+	ml_cli_distinct_outputs(2, (const char *const[]){output ? "-o" : "the output", "--report"},
+				(const char *const[]){output ? output : "-", report_path});
 
 	ml_cli_start_run(&cli);
 	struct ml_profile_opts popts = {0};

@@ -177,6 +177,8 @@ int main(int argc, char **argv)
 		ml_usage_error("--report -: standard output already carries the records (give -o FILE)");
 	if (reject_path && stdout_path(reject_path) && stdout_path(output))
 		ml_usage_error("--reject -: standard output already carries the records (give -o FILE)");
+	ml_cli_distinct_outputs(3, (const char *const[]){output ? "-o" : "the output", "--reject", "--report"},
+				(const char *const[]){output ? output : "-", reject_path, report_path});
 
 	ml_cli_start_run(&cli);
 	if (infer) {

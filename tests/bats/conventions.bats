@@ -485,6 +485,83 @@ EOF
 	done
 }
 
+# --- two outputs ---------------------------------------------------------------
+
+# second_output PROG FILE: arguments that make PROG write a second output to
+# FILE beside its records (none for a program with one output).
+second_output() {
+	case $1 in
+	ml-ingest | ml-predict) echo "--reject $2" ;;
+	ml-validate) echo "--report $2" ;;
+	ml-train) echo "--cv 2 --report $2" ;;
+	esac
+}
+
+@test "two outputs that name one file, by any path or link, are refused before anything is written" {
+	echo old >same.ndjson
+	ln -s same.ndjson link.ndjson
+	ln same.ndjson hard.ndjson
+	for p in "${PROGRAMS[@]}"; do
+		[ -n "$(second_output "$p" x)" ] || continue
+		make_input "$p" 10 >in.ndjson
+		for other in same.ndjson ./same.ndjson "$PWD/same.ndjson" link.ndjson hard.ndjson; do
+			rm -f runs.ndjson
+			# shellcheck disable=SC2046
+			ML_RUN_LOG=runs.ndjson run --separate-stderr "$p" $(file_args "$p" same.ndjson) \
+				$(second_output "$p" "$other") in.ndjson
+			assert_equal "$status" 2
+			assert_regex "$stderr" "^$p: -o and --[a-z]+ both write '.*': give each its own file"
+			assert_equal "$(cat same.ndjson)" old
+			assert_no_temp_files
+		done
+		# standard output sent to the file the other output names
+		# shellcheck disable=SC2046
+		run --separate-stderr sh -c '"$@" >same.ndjson' sh "$p" $(filter_args "$p") \
+			$(second_output "$p" same.ndjson) in.ndjson
+		assert_equal "$status" 2
+		assert_regex "$stderr" "^$p: the output and --[a-z]+ both write 'same.ndjson'"
+		echo old >same.ndjson
+	done
+	# ml-validate's third output, and ml-eval's curves
+	run --separate-stderr ml-validate -s "$ANY_SCHEMA" -o out.ndjson --reject r.ndjson --report ./r.ndjson in.ndjson
+	assert_equal "$status" 2
+	assert_regex "$stderr" "^ml-validate: --reject and --report both write"
+	ml-predict "$PREDICT_BUNDLE" in.ndjson >scored.ndjson
+	run --separate-stderr ml-eval --label x -o c.ndjson --curves link2.ndjson scored.ndjson
+	assert_success
+	ln -sf c.ndjson link2.ndjson
+	run --separate-stderr ml-eval --label x -o c.ndjson --curves link2.ndjson scored.ndjson
+	assert_equal "$status" 2
+	assert_regex "$stderr" "^ml-eval: -o and --curves both write"
+}
+
+@test "two outputs may both be /dev/null, and two new files in one directory by two paths are one" {
+	for p in "${PROGRAMS[@]}"; do
+		[ -n "$(second_output "$p" x)" ] || continue
+		make_input "$p" 10 >in.ndjson
+		# shellcheck disable=SC2046
+		run "$p" $(file_args "$p" /dev/null) $(second_output "$p" /dev/null) in.ndjson
+		assert_success
+		# shellcheck disable=SC2046
+		run --separate-stderr "$p" $(file_args "$p" new.ndjson) $(second_output "$p" "../$(basename "$PWD")/new.ndjson") in.ndjson
+		assert_equal "$status" 2
+		assert [ ! -e new.ndjson ]
+	done
+	# ml-split's parts, through a link
+	touch real.ndjson
+	ln -s real.ndjson link.ndjson
+	run --separate-stderr ml-split --ratio a=0.5,b=0.5 -o a=real.ndjson -o b=link.ndjson in.ndjson
+	assert_equal "$status" 2
+	assert_regex "$stderr" "^ml-split: parts 'a' and 'b' both write"
+}
+
+@test "the run log holds the command line as it was typed, operands in place and every option's value whole" {
+	gen_records 50 >in.ndjson
+	ML_RUN_LOG=runs.ndjson ml-train -t x -a gbdt -p rounds=3 --param=max_depth=2 -peta=0.5 in.ndjson -o m.bundle
+	assert_equal "$(jq -c .argv runs.ndjson)" \
+		'["ml-train","-t","x","-a","gbdt","-p","rounds=3","--param=max_depth=2","-peta=0.5","in.ndjson","-o","m.bundle"]'
+}
+
 # --- options and signals -----------------------------------------------------
 
 @test "an unknown option exits 2 with a message starting with the program's name, however it is called" {

@@ -224,6 +224,33 @@ static void test_open_errors(void)
 	ml_out_free(o);
 }
 
+static void test_same_place(void)
+{
+	char a[600], lnk[600], hard[600], other[600], dotted[600], fresh[600], fresh2[600];
+
+	snprintf(a, sizeof a, "%s", path_of("a.ndjson"));
+	snprintf(lnk, sizeof lnk, "%s", path_of("link.ndjson"));
+	snprintf(hard, sizeof hard, "%s", path_of("hard.ndjson"));
+	snprintf(other, sizeof other, "%s", path_of("other.ndjson"));
+	snprintf(dotted, sizeof dotted, "%s/./a.ndjson", dir);
+	snprintf(fresh, sizeof fresh, "%s", path_of("fresh.ndjson"));
+	snprintf(fresh2, sizeof fresh2, "%s/../%s/fresh.ndjson", dir, strrchr(dir, '/') + 1);
+	put_file(a, "x");
+	put_file(other, "y");
+	ok(symlink("a.ndjson", lnk) == 0 && link(a, hard) == 0, "a link and a hard link to a file are made");
+	ok(ml_out_same_place(a, a) && ml_out_same_place(a, dotted), "one file by one path, or by two, is one place");
+	ok(ml_out_same_place(a, lnk) && ml_out_same_place(lnk, hard), "a link, a hard link and the file are one place");
+	ok(!ml_out_same_place(a, other), "two files are two places");
+	ok(ml_out_same_place(fresh, fresh2) && !ml_out_same_place(fresh, a),
+	   "two paths of one file yet to be made are one place; it and an existing file two");
+	ok(ml_out_same_place("-", "-") && ml_out_same_place("/dev/null", "/dev/null") == 0,
+	   "standard output twice is one place; /dev/null twice is no clash");
+	unlink(lnk);
+	unlink(hard);
+	unlink(a);
+	unlink(other);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -236,6 +263,7 @@ int main(void)
 	test_dev_full();
 	test_big();
 	test_open_errors();
+	test_same_place();
 	rmdir(dir);
 	return tap_done();
 }
