@@ -69,6 +69,7 @@ struct split {
 	int by_ratio;		/* --ratio was given */
 	const char *key;
 	uint64_t seed;
+	int seed_given;		/* --seed: it goes with --ratio */
 	const char *by;
 	struct cut cuts[MAX_PARTS];
 	size_t ncuts;
@@ -124,7 +125,7 @@ static void parse_ratio(struct split *s, const char *spec)
 	if (s->nparts < 1)
 		ml_usage_error("--ratio: no parts given");
 	if (total < 1 - 1e-9 || total > 1 + 1e-9)
-		ml_usage_error("--ratio: shares add up to %g, not 1", total);
+		ml_usage_error("--ratio: shares add up to %.12g, not 1", total);
 	double c = 0;
 	for (size_t i = 0; i < s->nparts; i++) {
 		c += s->parts[i].share;
@@ -171,8 +172,9 @@ static int part_by_hash(struct split *s, const struct ml_rec *r, const char *lin
 	if (s->key) {
 		ssize_t i = ml_rec_find(r, s->key, strlen(s->key));
 		if (i < 0 || ml_rec_type(r, (size_t)i) == ML_JSON_NULL)
-			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: record has no '%s' (the --key)",
-					  at->file, (unsigned long long)at->line, s->key);
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: record has %s '%s' (the --key)",
+					  at->file, (unsigned long long)at->line, i < 0 ? "no" : "a null",
+					  s->key);
 		if (ml_rec_type(r, (size_t)i) == ML_JSON_STRING) {
 			ml_buf_reset(&s->scratch);
 			if (ml_rec_string(r, (size_t)i, &s->scratch) < 0)
@@ -274,37 +276,6 @@ static void default_parts(struct split *s)
 	}
 }
 
-/* Where a path leads once its directory is resolved (the last component is
- * kept: a rename replaces a symlink, not its target); NULL when the
- * directory cannot be resolved. */
-static char *resolved_path(const char *path)
-{
-	char *copy = xstrdup(path), *copy2 = xstrdup(path), dir[PATH_MAX], *out = NULL;
-	const char *base = basename(copy2);
-
-	if (realpath(dirname(copy), dir)) {
-		size_t n = strlen(dir) + strlen(base) + 2;
-		if ((out = malloc(n)))
-			snprintf(out, n, "%s/%s", strcmp(dir, "/") ? dir : "", base);
-	}
-	free(copy);
-	free(copy2);
-	return out;
-}
-
-/* Whether two outputs would end up in the same file (one part's records
- * would be lost under the other's). */
-static int same_output(const char *a, const char *b)
-{
-	if (strcmp(a, b) == 0)
-		return 1;
-	char *ra = resolved_path(a), *rb = resolved_path(b);
-	int same = ra && rb && strcmp(ra, rb) == 0;
-	free(ra);
-	free(rb);
-	return same;
-}
-
 static void check_options(struct split *s, const char *single_output)
 {
 	if (s->by && s->by_ratio)
@@ -332,6 +303,8 @@ static void check_options(struct split *s, const char *single_output)
 	}
 	if (s->key && s->by)
 		ml_usage_error("--key goes with --ratio, not with --by");
+	if (s->seed_given && s->by)
+		ml_usage_error("--seed goes with --ratio, not with --by");
 	if (s->tag) {
 		for (size_t i = 0; i < s->nparts; i++)
 			if (s->parts[i].path)
@@ -354,8 +327,9 @@ static void check_options(struct split *s, const char *single_output)
 			if (strcmp(p->path, "-") == 0 && strcmp(q->path, "-") == 0)
 				ml_usage_error("parts '%s' and '%s' both go to standard output: only one can",
 					       q->name, p->name);
-			if (strcmp(p->path, "-") && strcmp(q->path, "-") && same_output(p->path, q->path))
-				ml_usage_error("parts '%s' and '%s' both write '%s'", q->name, p->name, p->path);
+			if (ml_out_same_place(q->path, p->path))
+				ml_usage_error("parts '%s' and '%s' both write '%s'", q->name, p->name,
+					       strcmp(p->path, "-") ? p->path : q->path);
 		}
 	}
 }
@@ -469,7 +443,7 @@ int main(int argc, char **argv)
 			s.by_ratio = 1;
 			break;
 		case OPT_KEY: s.key = optarg; break;
-		case OPT_SEED: s.seed = ml_cli_parse_count("--seed", optarg); break;
+		case OPT_SEED: s.seed = ml_cli_parse_count("--seed", optarg), s.seed_given = 1; break;
 		case OPT_BY: s.by = optarg; break;
 		case OPT_CUT: add_cut(&s, optarg); break;
 		case OPT_PARTS:

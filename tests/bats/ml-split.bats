@@ -623,6 +623,18 @@ EOF
 	assert_usage_error
 }
 
+@test "--seed with --by is a usage error, as --key is: it would change nothing" {
+	run --separate-stderr ml-split --seed 7 --by v --cut 1 --tag p
+	assert_usage_error
+	assert_regex "$stderr" "--seed goes with --ratio"
+}
+
+@test "shares that miss 1 by a little are shown with the digits that miss it" {
+	run --separate-stderr ml-split --ratio a=0.5,b=0.5000001 --tag p
+	assert_usage_error
+	assert_regex "$stderr" "add up to 1.0000001, not 1"
+}
+
 @test "-o FILE without --tag is a usage error" {
 	printf '{"id":1}\n' >in.ndjson
 	run --separate-stderr ml-split --ratio a=1 -o out.ndjson in.ndjson
@@ -721,11 +733,11 @@ EOF
 	assert_no_temp_files
 }
 
-@test "a null --key field is an error, on stdin as in a file" {
+@test "a null --key field is an error named as null, on stdin as in a file" {
 	printf '{"id":1}\n{"id":2}\n{"id":null}\n' >in.ndjson
 	run --separate-stderr ml-split --key id --ratio a=1 --tag p <in.ndjson
 	assert_equal "$status" 2
-	assert_equal "$stderr" "ml-split: <stdin>:3: record has no 'id' (the --key)"
+	assert_equal "$stderr" "ml-split: <stdin>:3: record has a null 'id' (the --key)"
 }
 
 @test "a failed run leaves existing -o files untouched and no temporary files" {
