@@ -492,40 +492,45 @@ struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *e
 }
 
 /* A model bundle stands for the schema of its training data. */
-static struct ml_schema *load_from_bundle(const char *path, struct ml_err *err)
+static struct ml_schema *load_from_bundle(struct ml_in *in, struct ml_err *err)
 {
-	struct ml_bundle *b = ml_bundle_read(path, err);
+	struct ml_bundle *b = ml_bundle_read_in(in, err);
 	struct ml_schema *s = NULL;
-	const char *text;
+	const char *text, *name = ml_in_name(in);
 	size_t len;
 
 	if (!b)
 		return NULL;
 	if (!(text = ml_bundle_member(b, "schema.json", &len)))
-		ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no schema", path);
+		ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no schema", name);
 	else if (!(s = ml_schema_parse(text, len, err)))
-		ml_err_prefix(err, "%s(schema.json)", path);
+		ml_err_prefix(err, "%s(schema.json)", name);
 	else {
 		s->bytes = len;
-		snprintf(s->sha256, sizeof s->sha256, "%s", ml_bundle_sha256(b));
+		if (ml_bundle_sha256(b))
+			snprintf(s->sha256, sizeof s->sha256, "%s", ml_bundle_sha256(b));
 	}
 	ml_bundle_free(b);
 	return s;
 }
 
+/* The file is opened and read once, its hash taken on the way: a pipe or
+ * FIFO (-s <(...), /dev/stdin) cannot be read a second time. */
 struct ml_schema *ml_schema_load(const char *path, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
 	struct ml_buf text = {0};
 	struct ml_schema *s = NULL;
 	ssize_t got;
+	int bundle;
 
-	if (strcmp(path, "-") && ml_bundle_is_bundle(path)) {
-		ml_in_close(in);
-		return load_from_bundle(path, err);
-	}
 	if (!in)
 		return NULL;
+	if ((bundle = ml_bundle_is_bundle_in(in, err)) != 0) {
+		if (bundle > 0)
+			s = load_from_bundle(in, err);
+		goto out;
+	}
 	do {
 		if (ml_buf_reserve(&text, 65536) < 0) {
 			ml_err_set(err, ML_ERR_IO, "out of memory");

@@ -74,8 +74,9 @@ struct ml_schema {
 /* Parses a schema document; NULL with err "PLACE: problem" (PLACE like
  * fields.age.min or expectations[1]). */
 struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *err);
-/* Reads and parses the schema file path ("-" for standard input), with
- * its SHA-256; NULL with err "PATH: PLACE: problem". */
+/* Reads and parses the schema file path ("-" for standard input), or the
+ * schema.json of a model bundle, with its SHA-256, reading it once (a
+ * pipe or FIFO works as a file does); NULL with err "PATH: PLACE: problem". */
 struct ml_schema *ml_schema_load(const char *path, struct ml_err *err);
 void ml_schema_free(struct ml_schema *s);
 /* The field named name[0..n), or -1. */

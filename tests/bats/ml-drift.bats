@@ -1082,3 +1082,31 @@ PY
 	assert_equal "$(jq -r 'select(.column == "y") | .only_in' by-profile.ndjson)" reference
 	assert_equal "$(jq -r 'select(.column == "x") | .drifted' by-bundle.ndjson)" true
 }
+
+@test "a side is read once: a profile, records or a bundle from a pipe or FIFO give what the file gives" {
+	gen_records 300 >train.ndjson
+	ml-train --target x --algo linear -o model.bundle train.ndjson
+	ml-stats train.ndjson >train.profile
+	gen_records 300 1000 >cur.ndjson
+	for ref in train.profile train.ndjson model.bundle; do
+		run ml-drift -o want.ndjson "$ref" cur.ndjson
+		want=$status
+		run --separate-stderr bash -c "ml-drift -o got.ndjson <(cat $ref) cur.ndjson"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		# a FIFO, and standard input (a bundle too)
+		mkfifo ref.fifo
+		cat "$ref" >ref.fifo &
+		run --separate-stderr ml-drift -o fifo.ndjson ref.fifo cur.ndjson
+		wait
+		rm ref.fifo
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		run --separate-stderr ml-drift -o stdin.ndjson - cur.ndjson <"$ref"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		for got in got.ndjson fifo.ndjson stdin.ndjson; do
+			assert_equal "$(jq -c 'select(.kind == "column")' "$got")" "$(jq -c 'select(.kind == "column")' want.ndjson)"
+		done
+	done
+}

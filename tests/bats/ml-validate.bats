@@ -977,6 +977,32 @@ assert_passed_from() {
 	assert_regex "$stderr" 'x\.max: 1'
 }
 
+@test "the schema is read once, so a pipe, a FIFO or standard input serve as the file does, for a schema or a bundle" {
+	schema '{"id":{"type":"integer","max":95}}'
+	gen_records 100 >in.ndjson
+	ml-train --target x --algo linear -o model.bundle in.ndjson
+	for sch in s.json model.bundle; do
+		run --separate-stderr ml-validate -s "$sch" --report want.ndjson -o /dev/null in.ndjson
+		want=$status
+		run --separate-stderr bash -c "ml-validate -s <(cat $sch) --report got.ndjson -o /dev/null in.ndjson"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		assert_bytes_equal want.ndjson got.ndjson
+		run --separate-stderr bash -c "cat $sch | ml-validate -s /dev/stdin --report got.ndjson -o /dev/null in.ndjson"
+		assert_equal "$stderr" ""
+		assert_bytes_equal want.ndjson got.ndjson
+		mkfifo s.fifo
+		cat "$sch" >s.fifo &
+		run --separate-stderr ml-validate -s s.fifo --report got.ndjson -o /dev/null in.ndjson
+		wait
+		rm s.fifo
+		assert_equal "$stderr" ""
+		assert_bytes_equal want.ndjson got.ndjson
+		# the report names the schema by the bytes read
+		assert_equal "$(head -1 got.ndjson | jq -r .schema)" "sha256:$(sha256sum "$sch" | cut -c1-64)"
+	done
+}
+
 @test "a corrupt bundle given as the schema is refused, naming the member" {
 	gen_records 100 >train.ndjson
 	ml-train --target x --algo linear -o model.bundle train.ndjson
