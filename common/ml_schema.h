@@ -10,6 +10,7 @@
 #ifndef ML_SCHEMA_H
 #define ML_SCHEMA_H
 
+#include <locale.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,10 @@ struct ml_schema {
 	size_t nexpectations;
 	size_t *lookup;		/* open addressing over names: field index + 1 */
 	size_t lookup_cap;
+	/* C.UTF-8, under which patterns are compiled and run: JSON text is
+	 * UTF-8 whatever the user's locale, so '.' and brackets match
+	 * characters, not bytes; (locale_t)0 when no field has a pattern */
+	locale_t utf8;
 	char sha256[ML_SHA256_ID_SIZE];	/* of the document's bytes (ml_schema_load) */
 	uint64_t bytes;
 };

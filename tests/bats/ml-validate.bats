@@ -191,6 +191,18 @@ summary() {
 	assert_rejected '2 pattern:u' '4 pattern:g' '5 pattern:g' '7 pattern:c' '9 pattern:c' '11 pattern:e'
 }
 
+@test "a pattern matches characters, not bytes: '.' and bracket expressions take one UTF-8 character, whatever the locale" {
+	schema '{"d":{"type":"string","pattern":"^.b$","required":false},
+		"k":{"type":"string","pattern":"^[éa]{2}$","required":false},
+		"n":{"type":"string","pattern":"^[^x]$","required":false}}'
+	for loc in C C.UTF-8 POSIX; do
+		LC_ALL=$loc check_lines '{"d":"éb"}' '{"d":"日b"}' '{"d":"😀b"}' '{"d":"\u00e9b"}' '{"d":"xxb"}' \
+			'{"k":"éa"}' '{"k":"éé"}' '{"k":"é"}' '{"n":"日"}' '{"n":"x"}'
+		assert_passed 1 2 3 4 6 7 9
+		assert_rejected '5 pattern:d' '8 pattern:k' '10 pattern:n'
+	done
+}
+
 # --- lengths ---------------------------------------------------------------------
 
 @test "min_length and max_length count characters, not bytes" {
