@@ -348,6 +348,23 @@ summary() {
 	assert_regex "$stderr" 'a\.max: 3 \(lines f1\.ndjson:2, f2\.ndjson:1, <stdin>:1'
 }
 
+@test "with several inputs the summary names every place FILE:LINE, malformed lines and rules broken in one file only too" {
+	schema '{"a":{"type":"integer","max":5}}'
+	printf '%s\n' '{"a":1}' '{"a":9}' '{"a":"x"}' >f1.ndjson
+	printf '%s\n' '{"a":9}' 'oops' '{"a":1}' >f2.ndjson
+	run --separate-stderr ml-validate -s s.json --reject /dev/null f2.ndjson f1.ndjson
+	assert_failure 1
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'ml-validate: 6 records: 2 valid, 4 invalid (66.7%, allowed 0%)' \
+		'ml-validate:   malformed: 1 (line f2.ndjson:2)' \
+		'ml-validate:   a.type: 1 (line f1.ndjson:3)' \
+		'ml-validate:   a.max: 2 (lines f2.ndjson:1, f1.ndjson:2)')"
+	# one input: line numbers alone
+	run --separate-stderr ml-validate -s s.json --reject /dev/null f2.ndjson
+	assert_failure 1
+	assert_regex "$stderr" 'malformed: 1 \(line 2\)'
+}
+
 @test "nothing is lost: records = valid + invalid, and output lines + reject lines = the non-blank input lines" {
 	run --separate-stderr to_out ml-validate -s "$F/mixed.schema.json" --reject bad.ndjson --report rep.ndjson \
 		--max-invalid 1 "$MIXED"
