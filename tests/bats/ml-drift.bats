@@ -730,6 +730,17 @@ EOF
 	assert_trouble_starts "--threshold"
 }
 
+@test "--threshold, --share and --fdr take decimal numbers only: hexadecimal, inf and nan are usage errors" {
+	for bad in 0x1 x=0x1 0x0.1p0 inf nan ' 0.1'; do
+		run --separate-stderr drift --threshold "$bad" "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+		assert_trouble_starts "--threshold"
+	done
+	run --separate-stderr drift --share 0x1 "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+	assert_trouble_starts "--share"
+	run --separate-stderr drift --fdr 0x0.1p0 "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+	assert_trouble_starts "--fdr"
+}
+
 @test "--columns compares only the listed columns; --exclude leaves columns out (raw and profile sides)" {
 	for ref in "$D/large-ref.ndjson" "$D/large-ref.profile"; do
 		run --separate-stderr drift --columns tier,shifted "$ref" "$D/large-cur.profile"

@@ -615,6 +615,22 @@ summary() {
 	done
 }
 
+@test "--max-invalid and --margin take decimal numbers only: hexadecimal, inf, nan and blanks are usage errors" {
+	schema '{"id":{"type":"integer","max":95}}'
+	gen_records 100 >in.ndjson
+	for bad in 0x1 0X1p-1 0x1% inf nan infinity ' 1' '1 ' 1e400; do
+		run --separate-stderr ml-validate -s s.json --max-invalid "$bad" in.ndjson
+		assert_usage_error ml-validate
+		assert_regex "${stderr_lines[0]}" "^ml-validate: --max-invalid: '.*' is not a number$"
+		run --separate-stderr ml-validate --infer --margin "$bad" in.ndjson
+		assert_usage_error ml-validate
+	done
+	for ok in .05 5e-2 +0.05 5.0%; do
+		run --separate-stderr to_out ml-validate -s s.json --max-invalid "$ok" in.ndjson
+		assert_success
+	done
+}
+
 # --- output files -------------------------------------------------------------------
 
 @test "-o FILE gets the valid records on exit 0 and is left as it was on exit 1, while --reject and --report are written" {
