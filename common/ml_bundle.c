@@ -720,21 +720,19 @@ static int take_manifest(struct ml_bundle *b, struct ml_err *err)
 	return 0;
 }
 
-struct ml_bundle *ml_bundle_read(const char *path, struct ml_err *err)
+struct ml_bundle *ml_bundle_read_in(struct ml_in *in, struct ml_err *err)
 {
 	struct ml_bundle *b = ml_bundle_new();
-	struct ml_in *in = NULL;
 	struct ml_buf data = {0};
-	const char *name;
+	const char *name = ml_in_name(in);
 	int ok = 0;
 
 	if (!b) {
-		ml_err_sys(err, ENOMEM, "cannot read '%s'", path);
+		ml_err_sys(err, ENOMEM, "cannot read '%s'", name);
 		return NULL;
 	}
-	if (!(in = ml_in_open(path, err)) || slurp(in, &data, err) < 0)
+	if (slurp(in, &data, err) < 0)
 		goto out;
-	name = ml_in_name(in);
 	if (ml_in_sha256(in)) {
 		memcpy(b->sha256, ml_in_sha256(in), ML_SHA256_ID_SIZE);
 		b->has_sha256 = 1;
@@ -742,12 +740,23 @@ struct ml_bundle *ml_bundle_read(const char *path, struct ml_err *err)
 	ok = read_tar(b, (const unsigned char *)data.data, data.len, name, err) == 0 &&
 	     verify(b, name, err) == 0 && take_manifest(b, err) == 0;
 out:
-	ml_in_close(in);
 	ml_buf_free(&data);
 	if (!ok) {
 		ml_bundle_free(b);
 		return NULL;
 	}
+	return b;
+}
+
+struct ml_bundle *ml_bundle_read(const char *path, struct ml_err *err)
+{
+	struct ml_in *in = ml_in_open(path, err);
+	struct ml_bundle *b;
+
+	if (!in)
+		return NULL;
+	b = ml_bundle_read_in(in, err);
+	ml_in_close(in);
 	return b;
 }
 
@@ -807,9 +816,17 @@ int ml_bundle_is_bundle_head(const void *head, size_t n)
 	return yes;
 }
 
+int ml_bundle_is_bundle_in(struct ml_in *in, struct ml_err *err)
+{
+	const void *head;
+	ssize_t n = ml_in_peek(in, ML_BUNDLE_HEAD, &head, err);
+
+	return n < 0 ? -1 : ml_bundle_is_bundle_head(head, (size_t)n);
+}
+
 int ml_bundle_is_bundle(const char *path)
 {
-	unsigned char head[10240];
+	unsigned char head[ML_BUNDLE_HEAD];
 	size_t n = 0;
 	int fd;
 

@@ -21,8 +21,11 @@
 #define ML_BUNDLE_MANIFEST "manifest.json"
 /* ustar keeps a name without '/' in its 100-byte name field */
 #define ML_BUNDLE_NAME_MAX 100
+/* bytes enough to tell a bundle from another file */
+#define ML_BUNDLE_HEAD 10240
 
 struct ml_bundle;
+struct ml_in;
 struct ml_out;
 
 /* An empty bundle, for writing; NULL when memory is out. */
@@ -56,6 +59,9 @@ int ml_bundle_write(struct ml_bundle *b, const char *manifest_json, size_t manif
  * (ML_ERR_DATA, or ML_ERR_IO when the file cannot be read), the message
  * starting with the file's name. */
 struct ml_bundle *ml_bundle_read(const char *path, struct ml_err *err);
+/* The same on an input already open (after ml_bundle_is_bundle_in, say),
+ * read to its end; the message starts with the input's name. */
+struct ml_bundle *ml_bundle_read_in(struct ml_in *in, struct ml_err *err);
 
 /* A member's bytes (followed by a NUL not counted in *len, so a text member
  * is also a C string) and length; NULL when there is no such member. */
@@ -78,7 +84,12 @@ const char *ml_bundle_sha256(const struct ml_bundle *b);
  * it (ml_bundle_is_bundle_head serves a caller that keeps what it read). */
 int ml_bundle_is_bundle(const char *path);
 /* The same test on the first n bytes of a file (512 are enough for a
- * bundle this module wrote; 10240 cover one written with pax headers). */
+ * bundle this module wrote; ML_BUNDLE_HEAD cover one written with pax
+ * headers). */
 int ml_bundle_is_bundle_head(const void *head, size_t n);
+/* The same test on the first ML_BUNDLE_HEAD bytes of an open input, read
+ * ahead with ml_in_peek so that the input is read once, as a pipe or FIFO
+ * must be: what follows reads them again.  1, 0, or -1 with err. */
+int ml_bundle_is_bundle_in(struct ml_in *in, struct ml_err *err);
 
 #endif

@@ -419,7 +419,11 @@ static void check_value(struct ml_check *c, size_t fi, const struct ml_rec *r, s
 		violate(c, rule[ML_RULE_DOMAIN], at, v, vlen, "%.*s is not in the domain", vl, v);
 	if (f->has_pattern) {
 		regmatch_t m[1] = {{.rm_so = 0, .rm_eo = (regoff_t)n}};
-		if (regexec(&f->pattern, s, 1, m, REG_STARTEND) != 0)
+		/* run as compiled: the text as UTF-8 (ml_schema.c) */
+		locale_t was = uselocale(c->s->utf8);
+		int no = regexec(&f->pattern, s, 1, m, REG_STARTEND);
+		uselocale(was);
+		if (no)
 			violate(c, rule[ML_RULE_PATTERN], at, v, vlen, "%.*s does not match %s", vl, v,
 				f->pattern_text);
 	}

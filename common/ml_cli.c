@@ -1,5 +1,6 @@
 #include "ml_buf.h"
 #include "ml_cli.h"
+#include "ml_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -346,12 +347,10 @@ unsigned long long ml_cli_parse_count(const char *opt, const char *arg)
 
 double ml_cli_parse_number(const char *opt, const char *arg)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (!*arg || *end || errno || !isfinite(v))
+	/* decimal only: strtod alone would take 0x1 and " 1" */
+	if (ml_decimal(arg, &v) < 0)
 		ml_usage_error("%s: '%s' is not a number", opt, arg);
 	return v;
 }

@@ -31,6 +31,8 @@ struct ml_in {
 	int which;
 	const char *pending;	/* read in place, not yet handed over */
 	size_t npending;
+	char *ahead;		/* read by ml_in_peek, hashed, not yet handed out */
+	size_t nahead, ahead_off;
 };
 
 static int hash_job(void *ctx, const char *p, size_t n)
@@ -130,7 +132,7 @@ fail:
 	return NULL;
 }
 
-static ssize_t read_hashed(struct ml_in *in, void *buf, size_t n, int in_place, struct ml_err *err)
+static ssize_t read_fd(struct ml_in *in, void *buf, size_t n, int in_place, struct ml_err *err)
 {
 	ssize_t r;
 
@@ -161,6 +163,18 @@ static ssize_t read_hashed(struct ml_in *in, void *buf, size_t n, int in_place, 
 	return r;
 }
 
+static ssize_t read_hashed(struct ml_in *in, void *buf, size_t n, int in_place, struct ml_err *err)
+{
+	/* what ml_in_peek read comes first; it was hashed and counted then */
+	if (in->ahead_off < in->nahead) {
+		size_t k = in->nahead - in->ahead_off < n ? in->nahead - in->ahead_off : n;
+		memcpy(buf, in->ahead + in->ahead_off, k);
+		in->ahead_off += k;
+		return (ssize_t)k;
+	}
+	return read_fd(in, buf, n, in_place, err);
+}
+
 ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 {
 	return read_hashed(in, buf, n, 0, err);
@@ -169,6 +183,24 @@ ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 ssize_t ml_in_read_in_place(struct ml_in *in, void *buf, size_t n, struct ml_err *err)
 {
 	return read_hashed(in, buf, n, 1, err);
+}
+
+ssize_t ml_in_peek(struct ml_in *in, size_t n, const void **head, struct ml_err *err)
+{
+	if (!in->ahead) {
+		if (!(in->ahead = malloc(n ? n : 1)))
+			return ml_err_sys(err, ENOMEM, "cannot read '%s'", ml_in_name(in));
+		while (in->nahead < n) {
+			ssize_t r = read_fd(in, in->ahead + in->nahead, n - in->nahead, 0, err);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				break;
+			in->nahead += (size_t)r;
+		}
+	}
+	*head = in->ahead;
+	return (ssize_t)in->nahead;
 }
 
 void ml_in_hash_wait(struct ml_in *in)
@@ -214,6 +246,7 @@ void ml_in_close(struct ml_in *in)
 	ml_worker_stop(in->hasher);
 	free(in->slot[0]);
 	free(in->slot[1]);
+	free(in->ahead);
 	if (in->fd > STDIN_FILENO)
 		close(in->fd);
 	ml_sha256_free(in->hash);

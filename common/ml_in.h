@@ -17,6 +17,12 @@ struct ml_lines;
 struct ml_in *ml_in_open(const char *path, struct ml_err *err);
 /* Reads up to n bytes; the count, 0 at end of input, -1 with err. */
 ssize_t ml_in_read(struct ml_in *in, void *buf, size_t n, struct ml_err *err);
+/* Reads ahead up to n bytes, fewer at the end of the input, that later
+ * reads give again: for a tool that looks at a file to learn what it
+ * is, without opening it a second time, which a pipe or FIFO does not
+ * allow.  Once, before the first read.  The count, with the bytes in
+ * *head (valid until in is closed), or -1 with err. */
+ssize_t ml_in_peek(struct ml_in *in, size_t n, const void **head, struct ml_err *err);
 /* Reads like ml_in_read into a buffer the caller keeps: the bytes are
  * hashed where they are (past the first megabyte, on the hash thread,
  * reads that follow one another in memory together) instead of on a copy.

@@ -1,5 +1,6 @@
 #include "ml_json.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -235,6 +236,35 @@ static const char *scan_number(const char *s, const char *e, struct ml_json_fail
 			p++;
 	}
 	return (const char *)p;
+}
+
+int ml_decimal(const char *s, double *out)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	size_t digits = 0;
+	char *end;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			digits++;
+	if (!digits)
+		return -1;
+	if (*p == 'e' || *p == 'E') {
+		p += 1 + (p[1] == '+' || p[1] == '-');
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p)
+		return -1;
+	/* the grammar checked, strtod rounds; out of a double's range
+	 * (1e400, 1e-400) is refused */
+	errno = 0;
+	*out = strtod(s, &end);
+	return end == p && !errno && isfinite(*out) ? 0 : -1;
 }
 
 int ml_json_is_number(const char *s, size_t n)

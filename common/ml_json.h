@@ -51,6 +51,12 @@ const char *ml_json_scan_value(const char *p, const char *end, int depth,
 int ml_json_hex_digit(int c);
 /* Whether s[0..n) is exactly one JSON number in the RFC 8259 grammar. */
 int ml_json_is_number(const char *s, size_t n);
+/* Reads the string s, whole, as a finite decimal number as options and
+ * parameters are written: a sign, digits with a point or not (5, 0.5,
+ * .5, 5.), an exponent; not hexadecimal, inf, nan or blanks, which strtod
+ * would take, nor a number out of a double's range.  0 with *out set, or
+ * -1. */
+int ml_decimal(const char *s, double *out);
 /* Reads the JSON number at p (up to end) when one IEEE operation gives its
  * value exactly as strtod would (Clinger's fast path: at most 19 digits
  * making an integer m <= 2^53, and a decimal exponent, point included, of

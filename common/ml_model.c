@@ -53,11 +53,7 @@ const char *ml_params_get(const struct ml_params *ps, const char *key, const cha
 int ml_param_number(const char *key, const char *s, double lo, double hi, double *out,
 		    struct ml_err *err)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (!*s || *end || errno || !isfinite(*out))
+	if (ml_decimal(s, out) < 0)
 		return ml_err_set(err, ML_ERR_USAGE, "--param %s=%s: not a number", key, s);
 	if (*out < lo || *out > hi)
 		return ml_err_set(err, ML_ERR_USAGE, "--param %s=%s: not between %g and %g", key, s, lo, hi);

@@ -1,4 +1,5 @@
 /* Schemas: parsing the mlpipe.schema document (see ml_schema.h). */
+#include <errno.h>
 #include <jv.h>
 #include <math.h>
 #include <stdarg.h>
@@ -188,19 +189,32 @@ static int parse_domain(struct ml_field *f, jv v, const char *place, struct ml_e
 	return 0;
 }
 
-static int parse_pattern(struct ml_field *f, jv v, const char *place, struct ml_err *err)
+/* glibc's regcomp reads the pattern, and regexec the text, as multibyte
+ * characters of the thread's LC_CTYPE: under C.UTF-8, whatever LANG says,
+ * both are read as the UTF-8 that JSON text is, as grep -E does under a
+ * UTF-8 locale.  uselocale is per thread, so checkers in other threads are
+ * not disturbed. */
+static int parse_pattern(struct ml_schema *s, struct ml_field *f, jv v, const char *place,
+			 struct ml_err *err)
 {
+	locale_t was;
+	char why[256];
 	int rc;
 
 	if (jv_get_kind(v) != JV_KIND_STRING)
 		return bad(err, place, "not a string but %s", kind_name(v));
 	if (!(f->pattern_text = strdup(jv_string_value(v))))
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
-	if ((rc = regcomp(&f->pattern, f->pattern_text, REG_EXTENDED | REG_NOSUB)) != 0) {
-		char why[256];
+	if (!s->utf8 && !(s->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)))
+		return bad(err, place, "cannot match UTF-8 text: no C.UTF-8 locale (%s)",
+			   strerror(errno));
+	was = uselocale(s->utf8);
+	rc = regcomp(&f->pattern, f->pattern_text, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0)
 		regerror(rc, &f->pattern, why, sizeof why);
+	uselocale(was);
+	if (rc != 0)
 		return bad(err, place, "not a POSIX extended regular expression: %s", why);
-	}
 	f->has_pattern = 1;
 	return 0;
 }
@@ -228,7 +242,8 @@ static int key_fits_type(const char *key, enum ml_type t)
 	return 1;
 }
 
-static int parse_field(struct ml_field *f, jv spec, const char *fplace, struct ml_err *err)
+static int parse_field(struct ml_schema *s, struct ml_field *f, jv spec, const char *fplace,
+		       struct ml_err *err)
 {
 	char place[800];
 	int rc = 0;
@@ -275,7 +290,7 @@ static int parse_field(struct ml_field *f, jv spec, const char *fplace, struct m
 		} else if (!strcmp(k, "domain"))
 			rc = parse_domain(f, v, place, err);
 		else if (!strcmp(k, "pattern"))
-			rc = parse_pattern(f, v, place, err);
+			rc = parse_pattern(s, f, v, place, err);
 		else if (!strcmp(k, "description") && jv_get_kind(v) != JV_KIND_STRING)
 			rc = bad(err, place, "not a string");
 		jv_free(key);
@@ -313,7 +328,7 @@ static int parse_fields(struct ml_schema *s, jv fields, struct ml_err *err)
 			memcpy(f->name, jv_string_value(key), len + 1);
 			f->name_len = len;
 			snprintf(place, sizeof place, "fields.%.400s", f->name);
-			rc = parse_field(f, spec, place, err);
+			rc = parse_field(s, f, spec, place, err);
 		}
 		jv_free(key);
 		jv_free(spec);
@@ -492,40 +507,45 @@ struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *e
 }
 
 /* A model bundle stands for the schema of its training data. */
-static struct ml_schema *load_from_bundle(const char *path, struct ml_err *err)
+static struct ml_schema *load_from_bundle(struct ml_in *in, struct ml_err *err)
 {
-	struct ml_bundle *b = ml_bundle_read(path, err);
+	struct ml_bundle *b = ml_bundle_read_in(in, err);
 	struct ml_schema *s = NULL;
-	const char *text;
+	const char *text, *name = ml_in_name(in);
 	size_t len;
 
 	if (!b)
 		return NULL;
 	if (!(text = ml_bundle_member(b, "schema.json", &len)))
-		ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no schema", path);
+		ml_err_set(err, ML_ERR_DATA, "%s: the bundle holds no schema", name);
 	else if (!(s = ml_schema_parse(text, len, err)))
-		ml_err_prefix(err, "%s(schema.json)", path);
+		ml_err_prefix(err, "%s(schema.json)", name);
 	else {
 		s->bytes = len;
-		snprintf(s->sha256, sizeof s->sha256, "%s", ml_bundle_sha256(b));
+		if (ml_bundle_sha256(b))
+			snprintf(s->sha256, sizeof s->sha256, "%s", ml_bundle_sha256(b));
 	}
 	ml_bundle_free(b);
 	return s;
 }
 
+/* The file is opened and read once, its hash taken on the way: a pipe or
+ * FIFO (-s <(...), /dev/stdin) cannot be read a second time. */
 struct ml_schema *ml_schema_load(const char *path, struct ml_err *err)
 {
 	struct ml_in *in = ml_in_open(path, err);
 	struct ml_buf text = {0};
 	struct ml_schema *s = NULL;
 	ssize_t got;
+	int bundle;
 
-	if (strcmp(path, "-") && ml_bundle_is_bundle(path)) {
-		ml_in_close(in);
-		return load_from_bundle(path, err);
-	}
 	if (!in)
 		return NULL;
+	if ((bundle = ml_bundle_is_bundle_in(in, err)) != 0) {
+		if (bundle > 0)
+			s = load_from_bundle(in, err);
+		goto out;
+	}
 	do {
 		if (ml_buf_reserve(&text, 65536) < 0) {
 			ml_err_set(err, ML_ERR_IO, "out of memory");
@@ -576,5 +596,7 @@ void ml_schema_free(struct ml_schema *s)
 		ml_jq_free(s->expectations[i]);
 	free(s->expectations);
 	free(s->lookup);
+	if (s->utf8)
+		freelocale(s->utf8);
 	free(s);
 }

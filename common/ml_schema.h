@@ -10,6 +10,7 @@
 #ifndef ML_SCHEMA_H
 #define ML_SCHEMA_H
 
+#include <locale.h>
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,10 @@ struct ml_schema {
 	size_t nexpectations;
 	size_t *lookup;		/* open addressing over names: field index + 1 */
 	size_t lookup_cap;
+	/* C.UTF-8, under which patterns are compiled and run: JSON text is
+	 * UTF-8 whatever the user's locale, so '.' and brackets match
+	 * characters, not bytes; (locale_t)0 when no field has a pattern */
+	locale_t utf8;
 	char sha256[ML_SHA256_ID_SIZE];	/* of the document's bytes (ml_schema_load) */
 	uint64_t bytes;
 };
@@ -74,8 +79,9 @@ struct ml_schema {
 /* Parses a schema document; NULL with err "PLACE: problem" (PLACE like
  * fields.age.min or expectations[1]). */
 struct ml_schema *ml_schema_parse(const char *text, size_t len, struct ml_err *err);
-/* Reads and parses the schema file path ("-" for standard input), with
- * its SHA-256; NULL with err "PATH: PLACE: problem". */
+/* Reads and parses the schema file path ("-" for standard input), or the
+ * schema.json of a model bundle, with its SHA-256, reading it once (a
+ * pipe or FIFO works as a file does); NULL with err "PATH: PLACE: problem". */
 struct ml_schema *ml_schema_load(const char *path, struct ml_err *err);
 void ml_schema_free(struct ml_schema *s);
 /* The field named name[0..n), or -1. */

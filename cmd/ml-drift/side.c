@@ -94,10 +94,10 @@ static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *k
 }
 
 /* A model bundle's side is the profile of its training data. */
-static int load_bundle(struct side *s, const char *path, const struct ml_profile_opts *opts,
-		       struct ml_cli *cli, struct ml_err *err)
+static int load_bundle(struct side *s, struct ml_in *in, const char *path,
+		       const struct ml_profile_opts *opts, struct ml_cli *cli, struct ml_err *err)
 {
-	struct ml_bundle *b = ml_bundle_read(path, err);
+	struct ml_bundle *b = ml_bundle_read_in(in, err);
 	struct ml_profile_reader *rd = NULL;
 	size_t len;
 	const char *text, *end, *line;
@@ -139,9 +139,6 @@ static int load_bundle(struct side *s, const char *path, const struct ml_profile
 int side_load(struct side *s, const char *path, const struct ml_profile_opts *opts,
 	      struct ml_cli *cli, struct ml_err *err)
 {
-	if (strcmp(path, "-") && ml_bundle_is_bundle(path))
-		return load_bundle(s, path, opts, cli, err);
-
 	struct ml_run *run = cli->run;
 	struct ml_in *in = ml_in_open(path, err);
 	struct ml_lines *lines = NULL;
@@ -150,18 +147,26 @@ int side_load(struct side *s, const char *path, const struct ml_profile_opts *op
 	struct ml_buf tmp = {0};
 	const char *line;
 	size_t len;
-	int got, rc = 0, decided = 0;
+	int got, rc = 0, decided = 0, bundle;
 	uint64_t records = 0;
 
 	s->path = path;
-	if (!in || !r || !(lines = ml_lines_of(in)) || !(s->p = ml_profile_new(opts))) {
-		if (in)
-			ml_err_sys(err, ENOMEM, "%s", path);
+	if (!in) {
 		rc = -1;
 		goto out;
 	}
 	if (!ml_run_log_path(run))
 		ml_in_no_hash(in);
+	/* a bundle or not, the input is read once: a pipe or FIFO cannot be
+	 * opened again */
+	if ((bundle = ml_bundle_is_bundle_in(in, err)) != 0) {
+		rc = bundle > 0 ? load_bundle(s, in, path, opts, cli, err) : -1;
+		goto out;
+	}
+	if (!r || !(lines = ml_lines_of(in)) || !(s->p = ml_profile_new(opts))) {
+		rc = ml_err_sys(err, ENOMEM, "%s", path);
+		goto out;
+	}
 	while ((got = ml_lines_next(lines, &line, &len, err)) > 0) {
 		if (ml_json_skip_ws(line, line + len) == line + len)
 			continue;

@@ -92,9 +92,7 @@ void gates_add_no_worse(struct gates *g, const char *arg)
 			relative = 1;
 			num[n - 1] = '\0';
 		}
-		char *end;
-		tol = strtod(num, &end);
-		if (!*num || *end || !isfinite(tol) || tol < 0 || (num[0] != '.' && (num[0] < '0' || num[0] > '9')))
+		if (ml_decimal(num, &tol) < 0 || tol < 0 || (num[0] != '.' && (num[0] < '0' || num[0] > '9')))
 			ml_usage_error("--no-worse: '%s' is not a tolerance of zero or more (an amount such "
 				       "as 0.01, or a percentage such as 1%%)", colon + 1);
 		free(num);

@@ -230,6 +230,7 @@ int main(int argc, char **argv)
 	uint64_t records = ml_check_records(v.check), invalid = ml_check_invalid(v.check);
 	verdict.invalid_share = records ? (double)invalid / (double)records : 0;
 	verdict.passed = verdict.invalid_share <= verdict.max_invalid;
+	verdict.several_inputs = argc - optind > 1;
 	for (size_t i = 0; i < ml_check_nconstraints(v.check); i++)
 		verdict.passed &= ml_check_constraint(v.check, i)->passed;
 	status = verdict.passed ? ML_EXIT_OK : ML_EXIT_FAIL;

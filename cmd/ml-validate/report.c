@@ -195,26 +195,18 @@ int report_ndjson(struct ml_buf *b, const struct ml_schema *s, const struct ml_c
 	return ml_buf_terminate(b);
 }
 
+/* With one input line numbers are enough; with several every place is
+ * FILE:LINE, also for a rule broken in one file only, whose bare numbers
+ * would not say which. */
 static void print_places(const struct ml_check *c, const struct ml_check_place *first, size_t n,
-			 uint64_t total)
+			 uint64_t total, int named)
 {
-	const char *only = NULL;
-
-	/* one input: line numbers are enough */
-	for (size_t i = 0; i < n; i++) {
-		const char *f = ml_check_file(c, first[i].file);
-		if (only && strcmp(only, f)) {
-			only = NULL;
-			break;
-		}
-		only = f;
-	}
 	fputs(" (", stderr);
 	fputs(n == 1 ? "line " : "lines ", stderr);
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputs(", ", stderr);
-		if (only)
+		if (!named)
 			fprintf(stderr, "%llu", (unsigned long long)first[i].line);
 		else
 			fprintf(stderr, "%s:%llu", ml_check_file(c, first[i].file),
@@ -243,7 +235,7 @@ void report_summary(const struct ml_check *c, const struct verdict *v)
 		else
 			fprintf(stderr, "ml-validate:   %s: %llu", ml_rule_name(r->kind),
 				(unsigned long long)r->violations);
-		print_places(c, r->first, r->nfirst, r->violations);
+		print_places(c, r->first, r->nfirst, r->violations, v->several_inputs);
 	}
 	for (size_t i = 0; i < ml_check_nconstraints(c); i++) {
 		const struct ml_constraint *k = ml_check_constraint(c, i);
@@ -267,7 +259,7 @@ void report_summary(const struct ml_check *c, const struct verdict *v)
 		}
 		fputs(k->passed ? ": passed" : ": failed", stderr);
 		if (k->kind == ML_CONSTRAINT_UNIQUE && k->nfirst)
-			print_places(c, k->first, k->nfirst, k->count);
+			print_places(c, k->first, k->nfirst, k->count, v->several_inputs);
 		else
 			fputc('\n', stderr);
 	}

@@ -24,6 +24,7 @@ struct verdict {
 	double max_invalid;
 	double invalid_share;
 	int passed;
+	int several_inputs;	/* places are named FILE:LINE */
 };
 
 /* Appends the report (format mlpipe.validation) to b. */

@@ -730,6 +730,17 @@ EOF
 	assert_trouble_starts "--threshold"
 }
 
+@test "--threshold, --share and --fdr take decimal numbers only: hexadecimal, inf and nan are usage errors" {
+	for bad in 0x1 x=0x1 0x0.1p0 inf nan ' 0.1'; do
+		run --separate-stderr drift --threshold "$bad" "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+		assert_trouble_starts "--threshold"
+	done
+	run --separate-stderr drift --share 0x1 "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+	assert_trouble_starts "--share"
+	run --separate-stderr drift --fdr 0x0.1p0 "$D/small-ref.ndjson" "$D/small-cur.ndjson"
+	assert_trouble_starts "--fdr"
+}
+
 @test "--columns compares only the listed columns; --exclude leaves columns out (raw and profile sides)" {
 	for ref in "$D/large-ref.ndjson" "$D/large-ref.profile"; do
 		run --separate-stderr drift --columns tier,shifted "$ref" "$D/large-cur.profile"
@@ -1081,4 +1092,32 @@ PY
 		"$(jq -c 'select(.kind == "column" and .column != "y") | [.column, .statistic, .drifted]' by-profile.ndjson)"
 	assert_equal "$(jq -r 'select(.column == "y") | .only_in' by-profile.ndjson)" reference
 	assert_equal "$(jq -r 'select(.column == "x") | .drifted' by-bundle.ndjson)" true
+}
+
+@test "a side is read once: a profile, records or a bundle from a pipe or FIFO give what the file gives" {
+	gen_records 300 >train.ndjson
+	ml-train --target x --algo linear -o model.bundle train.ndjson
+	ml-stats train.ndjson >train.profile
+	gen_records 300 1000 >cur.ndjson
+	for ref in train.profile train.ndjson model.bundle; do
+		run ml-drift -o want.ndjson "$ref" cur.ndjson
+		want=$status
+		run --separate-stderr bash -c "ml-drift -o got.ndjson <(cat $ref) cur.ndjson"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		# a FIFO, and standard input (a bundle too)
+		mkfifo ref.fifo
+		cat "$ref" >ref.fifo &
+		run --separate-stderr ml-drift -o fifo.ndjson ref.fifo cur.ndjson
+		wait
+		rm ref.fifo
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		run --separate-stderr ml-drift -o stdin.ndjson - cur.ndjson <"$ref"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		for got in got.ndjson fifo.ndjson stdin.ndjson; do
+			assert_equal "$(jq -c 'select(.kind == "column")' "$got")" "$(jq -c 'select(.kind == "column")' want.ndjson)"
+		done
+	done
 }

@@ -191,6 +191,18 @@ summary() {
 	assert_rejected '2 pattern:u' '4 pattern:g' '5 pattern:g' '7 pattern:c' '9 pattern:c' '11 pattern:e'
 }
 
+@test "a pattern matches characters, not bytes: '.' and bracket expressions take one UTF-8 character, whatever the locale" {
+	schema '{"d":{"type":"string","pattern":"^.b$","required":false},
+		"k":{"type":"string","pattern":"^[éa]{2}$","required":false},
+		"n":{"type":"string","pattern":"^[^x]$","required":false}}'
+	for loc in C C.UTF-8 POSIX; do
+		LC_ALL=$loc check_lines '{"d":"éb"}' '{"d":"日b"}' '{"d":"😀b"}' '{"d":"\u00e9b"}' '{"d":"xxb"}' \
+			'{"k":"éa"}' '{"k":"éé"}' '{"k":"é"}' '{"n":"日"}' '{"n":"x"}'
+		assert_passed 1 2 3 4 6 7 9
+		assert_rejected '5 pattern:d' '8 pattern:k' '10 pattern:n'
+	done
+}
+
 # --- lengths ---------------------------------------------------------------------
 
 @test "min_length and max_length count characters, not bytes" {
@@ -334,6 +346,23 @@ summary() {
 		'[["f2.ndjson",2],["<stdin>",2]]'
 	# the summary on stderr (-v: --report alone keeps it quiet) names them too
 	assert_regex "$stderr" 'a\.max: 3 \(lines f1\.ndjson:2, f2\.ndjson:1, <stdin>:1'
+}
+
+@test "with several inputs the summary names every place FILE:LINE, malformed lines and rules broken in one file only too" {
+	schema '{"a":{"type":"integer","max":5}}'
+	printf '%s\n' '{"a":1}' '{"a":9}' '{"a":"x"}' >f1.ndjson
+	printf '%s\n' '{"a":9}' 'oops' '{"a":1}' >f2.ndjson
+	run --separate-stderr ml-validate -s s.json --reject /dev/null f2.ndjson f1.ndjson
+	assert_failure 1
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'ml-validate: 6 records: 2 valid, 4 invalid (66.7%, allowed 0%)' \
+		'ml-validate:   malformed: 1 (line f2.ndjson:2)' \
+		'ml-validate:   a.type: 1 (line f1.ndjson:3)' \
+		'ml-validate:   a.max: 2 (lines f2.ndjson:1, f1.ndjson:2)')"
+	# one input: line numbers alone
+	run --separate-stderr ml-validate -s s.json --reject /dev/null f2.ndjson
+	assert_failure 1
+	assert_regex "$stderr" 'malformed: 1 \(line 2\)'
 }
 
 @test "nothing is lost: records = valid + invalid, and output lines + reject lines = the non-blank input lines" {
@@ -583,6 +612,22 @@ summary() {
 	for bad in abc -0.1 1.5 101% 5%% ""; do
 		run --separate-stderr ml-validate -s s.json --max-invalid "$bad" in.ndjson
 		assert_usage_error ml-validate
+	done
+}
+
+@test "--max-invalid and --margin take decimal numbers only: hexadecimal, inf, nan and blanks are usage errors" {
+	schema '{"id":{"type":"integer","max":95}}'
+	gen_records 100 >in.ndjson
+	for bad in 0x1 0X1p-1 0x1% inf nan infinity ' 1' '1 ' 1e400; do
+		run --separate-stderr ml-validate -s s.json --max-invalid "$bad" in.ndjson
+		assert_usage_error ml-validate
+		assert_regex "${stderr_lines[0]}" "^ml-validate: --max-invalid: '.*' is not a number$"
+		run --separate-stderr ml-validate --infer --margin "$bad" in.ndjson
+		assert_usage_error ml-validate
+	done
+	for ok in .05 5e-2 +0.05 5.0%; do
+		run --separate-stderr to_out ml-validate -s s.json --max-invalid "$ok" in.ndjson
+		assert_success
 	done
 }
 
@@ -975,6 +1020,32 @@ assert_passed_from() {
 	run --separate-stderr ml-validate -s model.bundle serving.ndjson
 	assert_failure 1
 	assert_regex "$stderr" 'x\.max: 1'
+}
+
+@test "the schema is read once, so a pipe, a FIFO or standard input serve as the file does, for a schema or a bundle" {
+	schema '{"id":{"type":"integer","max":95}}'
+	gen_records 100 >in.ndjson
+	ml-train --target x --algo linear -o model.bundle in.ndjson
+	for sch in s.json model.bundle; do
+		run --separate-stderr ml-validate -s "$sch" --report want.ndjson -o /dev/null in.ndjson
+		want=$status
+		run --separate-stderr bash -c "ml-validate -s <(cat $sch) --report got.ndjson -o /dev/null in.ndjson"
+		assert_equal "$stderr" ""
+		assert_equal "$status" "$want"
+		assert_bytes_equal want.ndjson got.ndjson
+		run --separate-stderr bash -c "cat $sch | ml-validate -s /dev/stdin --report got.ndjson -o /dev/null in.ndjson"
+		assert_equal "$stderr" ""
+		assert_bytes_equal want.ndjson got.ndjson
+		mkfifo s.fifo
+		cat "$sch" >s.fifo &
+		run --separate-stderr ml-validate -s s.fifo --report got.ndjson -o /dev/null in.ndjson
+		wait
+		rm s.fifo
+		assert_equal "$stderr" ""
+		assert_bytes_equal want.ndjson got.ndjson
+		# the report names the schema by the bytes read
+		assert_equal "$(head -1 got.ndjson | jq -r .schema)" "sha256:$(sha256sum "$sch" | cut -c1-64)"
+	done
 }
 
 @test "a corrupt bundle given as the schema is refused, naming the member" {

@@ -1,6 +1,7 @@
 /* Unit tests of ml_in_read_in_place (common/ml_in): reads into the
  * caller's buffers, hashed where they are, give the hash sha256sum(1)
- * gives, in order, whatever the buffers' reuse and the mix of reads. */
+ * gives, in order, whatever the buffers' reuse and the mix of reads; and
+ * of ml_in_peek, whose bytes the reads after it give again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,53 @@ static void test_no_hash(void)
 	unlink(path);
 }
 
+/* What ml_in_peek read is read again, once, in order, and hashed once. */
+static void test_peek(void)
+{
+	const char *path = path_of("peek.bin");
+	size_t size = 2 * 1000 * 1000 + 3;
+	/* a byte to spare, so that the last read meets the end */
+	char *want = malloc(size), *got = malloc(size + 1);
+	const void *head;
+	struct ml_in *in;
+	FILE *f;
+	size_t at = 0;
+	ssize_t n, k;
+
+	put_varied(path, size);
+	f = fopen(path, "rb");
+	if (fread(want, 1, size, f) != size)
+		memset(want, 0, size);
+	fclose(f);
+	in = ml_in_open(path, &err);
+	n = ml_in_peek(in, 10240, &head, &err);
+	ok(n == 10240 && !memcmp(head, want, 10240), "a peek gives the first bytes");
+	/* in place and by copy, in chunks that end inside the peeked bytes */
+	while ((k = (at / 3000) % 2 ? ml_in_read(in, got + at, 3000 < size + 1 - at ? 3000 : size + 1 - at, &err)
+				    : ml_in_read_in_place(in, got + at, 70000 < size + 1 - at ? 70000 : size + 1 - at,
+							  &err)) > 0)
+		at += (size_t)k;
+	ml_in_hash_wait(in);
+	ok(k == 0 && at == size && !memcmp(got, want, size) && ml_in_bytes(in) == size,
+	   "the reads after a peek give every byte once, in order");
+	ok(ml_in_sha256(in) && !strcmp(ml_in_sha256(in), sha256sum(path)),
+	   "the hash after a peek is sha256sum's");
+	ml_in_close(in);
+
+	put_varied(path, 100);
+	in = ml_in_open(path, &err);
+	n = ml_in_peek(in, 10240, &head, &err);
+	at = 0;
+	while ((k = ml_in_read(in, got + at, 7, &err)) > 0)
+		at += (size_t)k;
+	ok(n == 100 && at == 100 && ml_in_sha256(in) && !strcmp(ml_in_sha256(in), sha256sum(path)),
+	   "a peek past the end of a short input gives what there is, read again and hashed once");
+	ml_in_close(in);
+	unlink(path);
+	free(want);
+	free(got);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -168,6 +216,7 @@ int main(void)
 	test_hash_in_place();
 	test_mixed_reads();
 	test_no_hash();
+	test_peek();
 	rmdir(dir);
 	return tap_done();
 }

@@ -223,6 +223,25 @@ static void test_scan_value(void)
 	free(deep);
 }
 
+/* ml_decimal: options' numbers, decimal only. */
+static void test_decimal(void)
+{
+	static const char *const good[] = {"5", "-0", "+0.5", ".5", "5.", "1e-3", "1E+2", "0.05"};
+	static const double value[] = {5, -0.0, 0.5, 0.5, 5, 1e-3, 100, 0.05};
+	static const char *const bad[] = {"", "+", ".", "-.", "e5", "1e", "1e+", "0x1", "0X1p0", "inf",
+					  "-infinity", "nan", " 1", "1 ", "1,5", "1e400", "1e-400", "5%"};
+	double x;
+	int all = 1;
+
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		all &= ml_decimal(good[i], &x) == 0 && x == value[i];
+	ok(all, "ml_decimal reads signs, points on either side, and exponents");
+	all = 1;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		all &= ml_decimal(bad[i], &x) < 0;
+	ok(all, "ml_decimal refuses hexadecimal, inf, nan, blanks, a bare sign or point, and overflow");
+}
+
 static void test_is_number(void)
 {
 	static const char *const good[] = {
@@ -638,6 +657,7 @@ int main(void)
 	test_put_double();
 	test_scan_value();
 	test_is_number();
+	test_decimal();
 	test_fast_number();
 	test_utf8();
 	test_unescape();
