@@ -122,12 +122,13 @@ static double missing_rate(const struct ml_profile *p, const struct ml_column *c
 	return n ? (double)(c ? ml_column_missing(p, c) : n) / (double)n : NAN;
 }
 
-/* Compares one column present on both sides. */
+/* Compares one column on both sides; a side may lack it (NULL) when
+ * neither side has values of it, since null and absent both mean missing. */
 static int compare(struct side *ref, struct side *cur, const struct ml_column *rc,
 		   const struct ml_column *cc, struct drift_opts *o, struct column_result *r)
 {
-	const char *rk = kind_of(rc), *ck = kind_of(cc);
-	struct column_rule *rule = rule_for(o, rc->name, strlen(rc->name), 0);
+	const char *rk = rc ? kind_of(rc) : "null", *ck = cc ? kind_of(cc) : "null";
+	struct column_rule *rule = rule_for(o, r->column, strlen(r->column), 0);
 
 	r->method = rule && rule->method != M_AUTO ? rule->method : o->default_method;
 	r->threshold = rule && !isnan(rule->threshold) ? rule->threshold : o->default_threshold;
@@ -325,7 +326,11 @@ int main(int argc, char **argv)
 		struct column_result *r = &res[nres++];
 		r->column = rc ? rc->name : cc->name;
 		r->p_value = r->statistic = r->threshold = NAN;
-		if (rc && cc) {
+		/* a column with values on neither side is the same whether a side
+		 * writes it null or leaves it out */
+		int valueless = (!rc || strcmp(kind_of(rc), "null") == 0) &&
+				(!cc || strcmp(kind_of(cc), "null") == 0);
+		if ((rc && cc) || valueless) {
 			int got = compare(&ref, &cur, rc, cc, &o, r);
 			if (got < 0) {
 				if (got == -1)

@@ -607,6 +607,31 @@ EOF
 	assert_equal "$status" 0
 }
 
+@test "a column with values on neither side is not drifted, whether a side writes it null or leaves it out" {
+	printf '{"a":1,"e":null}\n{"a":2,"e":null}\n' >null.ndjson
+	printf '{"a":1}\n{"a":2}\n' >absent.ndjson
+	ml-stats null.ndjson >null.profile
+	ml-stats absent.ndjson >absent.profile
+	want='["e","null",false,null,"no values in the reference",{"reference":1,"current":1,"change":0}]'
+	for pair in "null.ndjson absent.ndjson" "null.profile absent.ndjson" "null.ndjson null.ndjson" \
+		"absent.ndjson null.ndjson" "absent.profile null.profile"; do
+		run --separate-stderr drift $pair
+		assert_equal "$status" 0
+		run field 'select(.column == "e") | [.column, .type, .drifted, .only_in, .note, .missing_rate]'
+		assert_output "$want"
+	done
+	# values on one side only are still reported as the page says
+	printf '{"a":1,"e":5}\n{"a":2,"e":6}\n' >valued.ndjson
+	run --separate-stderr drift valued.ndjson absent.ndjson
+	assert_equal "$status" 1
+	run field 'select(.column == "e") | [.type, .drifted, .only_in]'
+	assert_output '["absent",true,"reference"]'
+	run --separate-stderr drift --share 1 absent.ndjson valued.ndjson
+	assert_equal "$status" 0
+	run field 'select(.column == "e") | [.type, .drifted, .only_in]'
+	assert_output '["absent",false,"current"]'
+}
+
 @test "a column whose numbers became strings is drifted, with a note" {
 	printf '{"x":1,"k":1}\n{"x":2,"k":2}\n{"x":3,"k":3}\n' >ref.ndjson
 	printf '{"x":"1","k":1}\n{"x":"2","k":2}\n{"x":"3","k":3}\n' >cur.ndjson
