@@ -275,6 +275,13 @@ int main(int argc, char **argv)
 		case OPT_SMALL: o.small = ml_cli_parse_count("--small", optarg); break;
 		}
 	}
+	/* a critical column the other options leave out would pass unseen */
+	for (size_t i = 0; i < o.ncritical; i++) {
+		if (listed(popts.exclude, popts.nexclude, o.critical[i]))
+			ml_usage_error("--critical: '%s' is left out by --exclude", o.critical[i]);
+		if (popts.ncolumns && !listed(popts.columns, popts.ncolumns, o.critical[i]))
+			ml_usage_error("--critical: '%s' is not in --columns", o.critical[i]);
+	}
 	if (argc - optind != 2)
 		ml_usage_error("give a REFERENCE and a CURRENT (%d given)", argc - optind);
 	if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)

@@ -783,6 +783,19 @@ EOF
 	assert_output '[["stable","tier"],[],false]'
 }
 
+@test "--critical: a critical column that --exclude leaves out or --columns does not list is a usage error naming it" {
+	printf '{"a":1,"b":2}\n{"a":2,"b":3}\n' >ref.ndjson
+	printf '{"a":1}\n{"a":3}\n' >cur.ndjson
+	run --separate-stderr drift --share 1 --critical b --exclude b ref.ndjson cur.ndjson
+	assert_trouble_starts "--critical: 'b' is left out by --exclude"
+	run --separate-stderr drift --share 1 --critical a,b --columns a ref.ndjson cur.ndjson
+	assert_trouble_starts "--critical: 'b' is not in --columns"
+	[[ "$stderr" == *"--help"* ]]
+	# a critical column that is compared still decides
+	run --separate-stderr drift --share 1 --critical b --columns a,b ref.ndjson cur.ndjson
+	assert_equal "$status" 1
+}
+
 @test "--share: drift when the share of drifted columns reaches it" {
 	run --separate-stderr drift --share 0.34 "$D/large-ref.ndjson" "$D/large-cur.ndjson"
 	assert_equal "$status" 0
