@@ -116,6 +116,39 @@ static const char *kind_of(const struct ml_column *c)
 	return str >= boo ? "string" : "boolean";
 }
 
+/* The values of a column of this kind that are of another type (a string
+ * among numbers, an array anywhere): present, yet left out of the
+ * statistics, and so counted where they can be seen. */
+static uint64_t other_types(const struct ml_column *c, const char *kind)
+{
+	uint64_t present = 0, own;
+
+	if (!c)
+		return 0;
+	for (int t = ML_JSON_FALSE; t <= ML_JSON_OBJECT; t++)
+		present += c->types[t];
+	if (strcmp(kind, "number") == 0)
+		own = c->types[ML_JSON_NUMBER];
+	else if (strcmp(kind, "string") == 0)
+		own = c->types[ML_JSON_STRING];
+	else
+		own = c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE];
+	return present - own;
+}
+
+/* Appends what each side's statistics left out besides missing values:
+ * values of other types, and for numbers the non-finite ones. */
+static void put_left_out(struct ml_buf *b, const struct ml_column *rc, const struct ml_column *cc,
+			 const char *kind)
+{
+	ml_buf_printf(b, ",\"other_types\":{\"reference\":%llu,\"current\":%llu}",
+		      (unsigned long long)other_types(rc, kind), (unsigned long long)other_types(cc, kind));
+	if (strcmp(kind, "number") == 0)
+		ml_buf_printf(b, ",\"nonfinite\":{\"reference\":%llu,\"current\":%llu}",
+			      (unsigned long long)(rc ? rc->num.nonfinite : 0),
+			      (unsigned long long)(cc ? cc->num.nonfinite : 0));
+}
+
 static double missing_rate(const struct ml_profile *p, const struct ml_column *c)
 {
 	uint64_t n = ml_profile_records(p);
@@ -345,6 +378,8 @@ int main(int argc, char **argv)
 				status = ML_EXIT_TROUBLE;
 				goto out;
 			}
+			if (strcmp(r->type, "null") != 0)
+				put_left_out(&r->detail, rc, cc, r->type);
 		} else {
 			/* a column the model was trained on and that is gone is drift;
 			 * a new column is news, not drift */

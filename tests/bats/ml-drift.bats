@@ -641,6 +641,29 @@ EOF
 	assert_output '["number",true,"the values were numbers and are now strings",null,null]'
 }
 
+@test "values of another type than the column's and non-finite numbers are counted on each side, not silently dropped" {
+	for i in $(seq 30); do echo "{\"a\":$i,\"s\":\"v$((i % 3))\"}"; done >ref.ndjson
+	{ cat ref.ndjson; for _ in 1 2 3 4 5; do echo '{"a":"x","s":7}'; done; echo '{"a":1e400,"s":[1]}'; } >cur.ndjson
+	ml-stats cur.ndjson >cur.profile
+	for cur in cur.ndjson cur.profile; do
+		run --separate-stderr drift ref.ndjson "$cur"
+		assert_equal "$status" 0
+		run field 'select(.column == "a") | [.type, .drifted, .n, .other_types, .nonfinite, .missing_rate.current]'
+		assert_output '["number",false,{"reference":30,"current":30},{"reference":0,"current":5},{"reference":0,"current":1},0]'
+		run field 'select(.column == "s") | [.type, .drifted, .n, .other_types, .nonfinite]'
+		assert_output '["string",false,{"reference":30,"current":30},{"reference":0,"current":6},null]'
+	done
+	# the other way round, and when the values changed type
+	run --separate-stderr drift cur.profile ref.ndjson
+	run field 'select(.column == "a") | [.n, .other_types, .nonfinite]'
+	assert_output '[{"reference":30,"current":30},{"reference":5,"current":0},{"reference":1,"current":0}]'
+	printf '{"a":"x"}\n{"a":"y"}\n' >strings.ndjson
+	run --separate-stderr drift ref.ndjson strings.ndjson
+	assert_equal "$status" 1
+	run field 'select(.column == "a") | [.drifted, .other_types]'
+	assert_output '[true,{"reference":0,"current":2}]'
+}
+
 @test "a column with nothing to measure names no method or threshold, even when --method and --threshold name them" {
 	printf '{"x":1,"s":"a","n":null}\n{"x":2,"s":"b","n":null}\n' >ref.ndjson
 	printf '{"x":"1","s":null,"n":1}\n{"x":"2","n":2}\n' >cur.ndjson
