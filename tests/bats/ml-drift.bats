@@ -664,6 +664,16 @@ EOF
 	assert_output '[true,{"reference":0,"current":2}]'
 }
 
+@test "a key given twice in a record counts once, by its last value, as ml-stats counts it" {
+	for i in $(seq 20); do echo "{\"a\":$i}"; done >ref.ndjson
+	for i in $(seq 20); do echo "{\"a\":1000,\"a\":$i}"; done >cur.ndjson
+	run --separate-stderr drift ref.ndjson cur.ndjson
+	assert_equal "$status" 0
+	run field 'select(.column == "a") | [.n, .statistic, .drifted]'
+	assert_output '[{"reference":20,"current":20},0,false]'
+	assert_equal "$(ml-stats cur.ndjson | jq -c 'select(.column == "a") | .number.count')" 20
+}
+
 @test "a column with nothing to measure names no method or threshold, even when --method and --threshold name them" {
 	printf '{"x":1,"s":"a","n":null}\n{"x":2,"s":"b","n":null}\n' >ref.ndjson
 	printf '{"x":"1","s":null,"n":1}\n{"x":"2","n":2}\n' >cur.ndjson
