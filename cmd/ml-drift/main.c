@@ -332,6 +332,13 @@ int main(int argc, char **argv)
 		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
+	/* no records at all is a stage upstream that failed, more likely than
+	 * data that drifted: trouble, as an empty reference is */
+	if (ml_profile_records(cur.p) == 0) {
+		ml_warn("%s: the current data holds no records: nothing to compare", argv[optind + 1]);
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
 	/* a column named in an option but in neither side is a typo, not a pass */
 	for (size_t i = 0; i < o.nrules + o.ncritical + popts.ncolumns; i++) {
 		const char *name = i < o.nrules ? o.rules[i].column

@@ -1098,6 +1098,15 @@ EOF2
 	[[ "$stderr" == *"empty.ndjson: the reference holds no records"* ]]
 }
 
+@test "current data without records is trouble naming it, as an empty reference is, whether records or a profile" {
+	: > empty.ndjson
+	ml-stats empty.ndjson >empty.profile
+	for cur in empty.ndjson empty.profile; do
+		run --separate-stderr drift "$D/small-ref.ndjson" "$cur"
+		assert_trouble_starts "$cur: the current data holds no records"
+	done
+}
+
 @test "many categories with few rows each are decided by chi-square, not by a noisy distance" {
 	/usr/bin/python3 - <<'PY'
 import json, numpy as np
