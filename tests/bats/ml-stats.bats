@@ -354,6 +354,16 @@ shards() {
 	iconv -f UTF-8 -t UTF-8 p.txt >/dev/null
 }
 
+@test "-f text shows a statistic that does not exist as -, where the profile has null" {
+	printf '{"a":5,"m":1}\n{"m":"x"}\n' >in.ndjson
+	assert_equal "$(ml-stats -f ndjson in.ndjson | jq -c 'select(.column) | .number.std')" "$(printf 'null\nnull')"
+	ml-stats -f text in.ndjson >p.txt
+	assert_regex "$(grep '^a ' p.txt)" '^a +number +50\.0% +5 +- +5 +5 +5 '
+	assert_regex "$(grep '^m ' p.txt)" '^m +mixed +0\.0% +1 +- +1 +1 +1 '
+	run grep -ci nan p.txt
+	assert_output 0
+}
+
 @test "the output is NDJSON when it is not a terminal, text when it is, as -f says otherwise" {
 	gen_records 100 >in.ndjson
 	ml-stats in.ndjson >default.out
