@@ -354,6 +354,24 @@ shards() {
 	iconv -f UTF-8 -t UTF-8 p.txt >/dev/null
 }
 
+@test "ml-stats(1) lists the fields of the dataset line, a column line and its number and string objects in the order they are written" {
+	printf '{"x":1.5,"s":"a"}\n{"x":2,"s":"b"}\n' | ml-stats -f ndjson >p.ndjson
+	# the page's field names (.It Va a , Va b), in the order it lists them
+	sed -n 's/^\.It Va //p' "$BATS_TEST_DIRNAME/../../man/ml-stats.1" | sed 's/ *, *\(Va \)*/\n/g' >page.fields
+	jq -c 'keys_unsorted, (.number // empty | keys_unsorted), (.string // empty | keys_unsorted)' p.ndjson |
+		/usr/bin/python3 -c '
+import json, sys
+page = open("page.fields").read().split()
+for line in sys.stdin:
+    keys, at = json.loads(line), 0
+    for k in keys:
+        try:
+            at = page.index(k, at) + 1
+        except ValueError:
+            sys.exit("the page does not list %s after %s (written: %s)" % (k, page[at - 1], keys))
+'
+}
+
 @test "-f text shows a statistic that does not exist as -, where the profile has null" {
 	printf '{"a":5,"m":1}\n{"m":"x"}\n' >in.ndjson
 	assert_equal "$(ml-stats -f ndjson in.ndjson | jq -c 'select(.column) | .number.std')" "$(printf 'null\nnull')"
