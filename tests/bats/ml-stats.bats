@@ -537,9 +537,19 @@ for line in sys.stdin:
 	ml-stats --merge empty.prof in.prof >m.prof
 	assert_equal "$(tail -n +2 m.prof)" "$(tail -n +2 in.prof)"
 	assert_equal "$(dataset m.prof | jq -c '[.records, .columns, .sources | length]')" "[10,3,2]"
-	# and no input at all to --merge is an empty merge
-	ml-stats --merge </dev/null >none.prof
-	assert_equal "$(jq -c '[.records, .columns, .sources]' none.prof)" "[0,0,[]]"
+}
+
+@test "--merge refuses an input that holds no profile, as an empty file left by a failed run, naming it" {
+	gen_records 10 >in.ndjson
+	ml-stats in.ndjson >in.prof
+	: >failed.prof
+	run --separate-stderr ml-stats --merge in.prof failed.prof
+	assert_fails_with '^ml-stats: failed\.prof: holds no profile'
+	printf '\n\n' >blank.prof
+	run --separate-stderr ml-stats --merge blank.prof
+	assert_fails_with '^ml-stats: blank\.prof: holds no profile'
+	run --separate-stderr ml-stats --merge </dev/null
+	assert_fails_with '^ml-stats: <stdin>: holds no profile'
 }
 
 # --- JSON and the run log ------------------------------------------------------
