@@ -243,6 +243,15 @@ assert_data_error() {
 	assert_equal "$(field out.ndjson '[.confusion.tn, .confusion.fp]')" '[0,0]'
 }
 
+@test "labels of one class that is neither --positive, true nor 1 are class 0; --positive makes them class 1" {
+	printf '{"y":"no","probability":0.2}\n{"y":"no","probability":0.7}\n' >no.ndjson
+	evaluate_one_class --label y no.ndjson
+	assert_equal "$(field out.ndjson '[.classes, .confusion, .accuracy]')" '[["no"],{"tn":1,"fp":1,"fn":0,"tp":0},0.5]'
+	sed 's/"no"/"yes"/' no.ndjson >yes.ndjson
+	evaluate_one_class --label y --positive yes yes.ndjson
+	assert_equal "$(field out.ndjson '[.classes, .confusion, .accuracy]')" '[["yes"],{"tn":0,"fp":0,"fn":1,"tp":1},0.5]'
+}
+
 @test "a slice with one class: its auc is null and its other metrics are scikit-learn's" {
 	jq -c '.grp = (if .y then "pos" else "neg" end)' "$D/binary-small.ndjson" >in.ndjson
 	evaluate --label y --slice grp in.ndjson
