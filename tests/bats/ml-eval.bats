@@ -270,6 +270,13 @@ assert_data_error() {
 	assert_equal "$(field bundle.ndjson '[.task, .label, .classes, .records]')" '["binary","y",[false,true],600]'
 }
 
+@test "with a bundle, --positive is a usage error: the bundle's classes are its own" {
+	run --separate-stderr ml-eval --positive true "$D/logistic.bundle" "$D/test.ndjson"
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	[[ "$stderr" == "ml-eval: --positive is for scored records; a bundle's classes are its own"* ]]
+}
+
 @test "with a multiclass bundle, the metrics are those of its ml-predict output, and scikit-learn's" {
 	evaluate "$D/multi.bundle" --slice region "$D/mtest.ndjson"
 	cp out.ndjson bundle.ndjson
