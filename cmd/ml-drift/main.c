@@ -116,18 +116,52 @@ static const char *kind_of(const struct ml_column *c)
 	return str >= boo ? "string" : "boolean";
 }
 
+/* The values of a column of this kind that are of another type (a string
+ * among numbers, an array anywhere): present, yet left out of the
+ * statistics, and so counted where they can be seen. */
+static uint64_t other_types(const struct ml_column *c, const char *kind)
+{
+	uint64_t present = 0, own;
+
+	if (!c)
+		return 0;
+	for (int t = ML_JSON_FALSE; t <= ML_JSON_OBJECT; t++)
+		present += c->types[t];
+	if (strcmp(kind, "number") == 0)
+		own = c->types[ML_JSON_NUMBER];
+	else if (strcmp(kind, "string") == 0)
+		own = c->types[ML_JSON_STRING];
+	else
+		own = c->types[ML_JSON_TRUE] + c->types[ML_JSON_FALSE];
+	return present - own;
+}
+
+/* Appends what each side's statistics left out besides missing values:
+ * values of other types, and for numbers the non-finite ones. */
+static void put_left_out(struct ml_buf *b, const struct ml_column *rc, const struct ml_column *cc,
+			 const char *kind)
+{
+	ml_buf_printf(b, ",\"other_types\":{\"reference\":%llu,\"current\":%llu}",
+		      (unsigned long long)other_types(rc, kind), (unsigned long long)other_types(cc, kind));
+	if (strcmp(kind, "number") == 0)
+		ml_buf_printf(b, ",\"nonfinite\":{\"reference\":%llu,\"current\":%llu}",
+			      (unsigned long long)(rc ? rc->num.nonfinite : 0),
+			      (unsigned long long)(cc ? cc->num.nonfinite : 0));
+}
+
 static double missing_rate(const struct ml_profile *p, const struct ml_column *c)
 {
 	uint64_t n = ml_profile_records(p);
 	return n ? (double)(c ? ml_column_missing(p, c) : n) / (double)n : NAN;
 }
 
-/* Compares one column present on both sides. */
+/* Compares one column on both sides; a side may lack it (NULL) when
+ * neither side has values of it, since null and absent both mean missing. */
 static int compare(struct side *ref, struct side *cur, const struct ml_column *rc,
 		   const struct ml_column *cc, struct drift_opts *o, struct column_result *r)
 {
-	const char *rk = kind_of(rc), *ck = kind_of(cc);
-	struct column_rule *rule = rule_for(o, rc->name, strlen(rc->name), 0);
+	const char *rk = rc ? kind_of(rc) : "null", *ck = cc ? kind_of(cc) : "null";
+	struct column_rule *rule = rule_for(o, r->column, strlen(r->column), 0);
 
 	r->method = rule && rule->method != M_AUTO ? rule->method : o->default_method;
 	r->threshold = rule && !isnan(rule->threshold) ? rule->threshold : o->default_threshold;
@@ -274,6 +308,13 @@ int main(int argc, char **argv)
 		case OPT_SMALL: o.small = ml_cli_parse_count("--small", optarg); break;
 		}
 	}
+	/* a critical column the other options leave out would pass unseen */
+	for (size_t i = 0; i < o.ncritical; i++) {
+		if (listed(popts.exclude, popts.nexclude, o.critical[i]))
+			ml_usage_error("--critical: '%s' is left out by --exclude", o.critical[i]);
+		if (popts.ncolumns && !listed(popts.columns, popts.ncolumns, o.critical[i]))
+			ml_usage_error("--critical: '%s' is not in --columns", o.critical[i]);
+	}
 	if (argc - optind != 2)
 		ml_usage_error("give a REFERENCE and a CURRENT (%d given)", argc - optind);
 	if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
@@ -288,6 +329,13 @@ int main(int argc, char **argv)
 	}
 	if (ml_profile_records(ref.p) == 0) {
 		ml_warn("%s: the reference holds no records: nothing to compare with", argv[optind]);
+		status = ML_EXIT_TROUBLE;
+		goto out;
+	}
+	/* no records at all is a stage upstream that failed, more likely than
+	 * data that drifted: trouble, as an empty reference is */
+	if (ml_profile_records(cur.p) == 0) {
+		ml_warn("%s: the current data holds no records: nothing to compare", argv[optind + 1]);
 		status = ML_EXIT_TROUBLE;
 		goto out;
 	}
@@ -325,7 +373,11 @@ int main(int argc, char **argv)
 		struct column_result *r = &res[nres++];
 		r->column = rc ? rc->name : cc->name;
 		r->p_value = r->statistic = r->threshold = NAN;
-		if (rc && cc) {
+		/* a column with values on neither side is the same whether a side
+		 * writes it null or leaves it out */
+		int valueless = (!rc || strcmp(kind_of(rc), "null") == 0) &&
+				(!cc || strcmp(kind_of(cc), "null") == 0);
+		if ((rc && cc) || valueless) {
 			int got = compare(&ref, &cur, rc, cc, &o, r);
 			if (got < 0) {
 				if (got == -1)
@@ -333,6 +385,8 @@ int main(int argc, char **argv)
 				status = ML_EXIT_TROUBLE;
 				goto out;
 			}
+			if (strcmp(r->type, "null") != 0)
+				put_left_out(&r->detail, rc, cc, r->type);
 		} else {
 			/* a column the model was trained on and that is gone is drift;
 			 * a new column is news, not drift */

@@ -67,7 +67,9 @@ static struct raw_values *find_vals(struct side *s, const char *name, size_t n, 
 	return v;
 }
 
-/* Keeps the finite numbers of a record, column by column. */
+/* Keeps the finite numbers of a record (just profiled), column by column:
+ * of a key given twice only the last value, as the profile counts it, and
+ * none of a column the options leave out. */
 static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *key)
 {
 	for (size_t i = 0; i < ml_rec_count(r); i++) {
@@ -75,8 +77,11 @@ static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *k
 		if (ml_rec_type(r, i) != ML_JSON_NUMBER || ml_rec_number(r, i, &x) < 0 || !isfinite(x))
 			continue;
 		ml_buf_reset(key);
-		if (ml_rec_key(r, i, key) < 0)
+		if (ml_rec_key(r, i, key) < 0 || ml_buf_terminate(key) < 0)
 			return -1;
+		const struct ml_column *c = ml_profile_find(s->p, key->data);
+		if (c && c->name_len == key->len && (c->skip || c->last != i))
+			continue;
 		struct raw_values *v = find_vals(s, key->data ? key->data : "", key->len, 1);
 		if (!v)
 			return -1;

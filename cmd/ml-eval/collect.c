@@ -141,13 +141,14 @@ static int slice_record(struct eval *e, struct slicer *s, const struct ml_rec *r
 	ml_buf_reset(b);
 	if (s->field) {
 		ssize_t i = ml_rec_find(r, s->field, strlen(s->field));
-		if (i < 0 || ml_rec_type(r, (size_t)i) == ML_JSON_NULL)
+		if (i < 0 || ml_rec_type(r, (size_t)i) == ML_JSON_NULL) {
 			ml_buf_adds(b, "null");
-		else if (ml_rec_type(r, (size_t)i) == ML_JSON_STRING) {
-			if (ml_rec_string(r, (size_t)i, b) < 0)
+		} else {
+			s->valued = 1;
+			if (ml_rec_type(r, (size_t)i) == ML_JSON_STRING ? ml_rec_string(r, (size_t)i, b) < 0
+			    : ml_rec_value_json(r, (size_t)i, b, &tmp) < 0)
 				rc = -1;
-		} else if (ml_rec_value_json(r, (size_t)i, b, &tmp) < 0)
-			rc = -1;
+		}
 	} else {
 		int got = ml_jq_value(s->expr, r, line, len, b, &why, err);
 		if (got < 0)

@@ -35,6 +35,7 @@ struct slicer {
 	struct ml_jq *expr;
 	struct dict values;
 	uint32_t *group;	/* per record: its value, or NO_GROUP */
+	int valued;		/* a record had a value of the field (not null) */
 };
 
 /* Everything ml-eval keeps of the records: a few numbers each. */

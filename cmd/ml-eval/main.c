@@ -518,6 +518,17 @@ int main(int argc, char **argv)
 		status = ml_cli_report(&cli, &err);
 		goto out;
 	}
+	/* a field no record has a value of makes one group "null": a slice or
+	 * a fairness check that a typo would switch off */
+	for (size_t i = 0; i < e->nslicers + (e->fairness != NULL); i++) {
+		const struct slicer *s = i < e->nslicers ? &e->slicers[i] : e->fairness;
+		if (s->field && !s->valued) {
+			ml_warn("--%s %s: no record has a value of field '%s'",
+				i < e->nslicers ? "slice" : "fairness", s->field, s->field);
+			status = ML_EXIT_TROUBLE;
+			goto out;
+		}
+	}
 	if (e->fairness && e->task != ML_TASK_BINARY) {
 		ml_warn("--fairness: for a binary task; this one is %s", ml_task_name(e->task));
 		status = ML_EXIT_TROUBLE;

@@ -159,6 +159,11 @@ static int merge_input(struct stats *st, const char *path, struct ml_run *run, s
 		rc = ml_in_bytes(in) == 0 ? 1 : -1;
 	if (rc == 0 && ml_profile_reader_end(st->rd, err) < 0)
 		rc = ml_err_prefix(err, "%s", ml_in_name(in));
+	/* ml-stats always writes a dataset line: an input without one is a
+	 * stage that failed (a redirection leaves an empty file), whose
+	 * records would vanish from the merge without a word */
+	if (rc == 0 && st->profiles == before)
+		rc = ml_err_set(err, ML_ERR_DATA, "%s: holds no profile (empty input)", ml_in_name(in));
 	if (rc <= 0)
 		ml_run_input(run, ml_in_path(in), ml_in_bytes(in), (int64_t)(st->profiles - before),
 			     ml_in_sha256(in));

@@ -91,6 +91,16 @@ static void put_name(struct ml_buf *b, const char *name, size_t n, size_t width)
 		ml_buf_addc(b, ' ');
 }
 
+/* A statistic in its column, "-" where it does not exist (the std of one
+ * value), as the NDJSON profile has null and the other tools' tables "-". */
+static void put_stat(struct ml_buf *b, double x)
+{
+	if (isfinite(x))
+		ml_buf_printf(b, "  %12.6g", x);
+	else
+		ml_buf_printf(b, "  %12s", "-");
+}
+
 int stats_text(const struct ml_profile *p, struct ml_buf *b)
 {
 	size_t width = 6, shown = 0;
@@ -119,8 +129,12 @@ int stats_text(const struct ml_profile *p, struct ml_buf *b)
 		ml_buf_printf(b, "  %-7s  %7.1f%%", main_type(c), share);
 		const struct ml_numstats *s = &c->num;
 		if (s->count) {
-			ml_buf_printf(b, "  %12.6g  %12.6g  %12.6g  %12.6g  %12.6g  ", s->mean,
-				      ml_numstats_std(s), s->min, ml_kll_quantile(s->sketch, 0.5), s->max);
+			put_stat(b, s->mean);
+			put_stat(b, ml_numstats_std(s));
+			put_stat(b, s->min);
+			put_stat(b, ml_kll_quantile(s->sketch, 0.5));
+			put_stat(b, s->max);
+			ml_buf_adds(b, "  ");
 			sparkline(b, s);
 		} else if (c->cat) {
 			struct ml_cat_item top[3];

@@ -607,6 +607,31 @@ EOF
 	assert_equal "$status" 0
 }
 
+@test "a column with values on neither side is not drifted, whether a side writes it null or leaves it out" {
+	printf '{"a":1,"e":null}\n{"a":2,"e":null}\n' >null.ndjson
+	printf '{"a":1}\n{"a":2}\n' >absent.ndjson
+	ml-stats null.ndjson >null.profile
+	ml-stats absent.ndjson >absent.profile
+	want='["e","null",false,null,"no values in the reference",{"reference":1,"current":1,"change":0}]'
+	for pair in "null.ndjson absent.ndjson" "null.profile absent.ndjson" "null.ndjson null.ndjson" \
+		"absent.ndjson null.ndjson" "absent.profile null.profile"; do
+		run --separate-stderr drift $pair
+		assert_equal "$status" 0
+		run field 'select(.column == "e") | [.column, .type, .drifted, .only_in, .note, .missing_rate]'
+		assert_output "$want"
+	done
+	# values on one side only are still reported as the page says
+	printf '{"a":1,"e":5}\n{"a":2,"e":6}\n' >valued.ndjson
+	run --separate-stderr drift valued.ndjson absent.ndjson
+	assert_equal "$status" 1
+	run field 'select(.column == "e") | [.type, .drifted, .only_in]'
+	assert_output '["absent",true,"reference"]'
+	run --separate-stderr drift --share 1 absent.ndjson valued.ndjson
+	assert_equal "$status" 0
+	run field 'select(.column == "e") | [.type, .drifted, .only_in]'
+	assert_output '["absent",false,"current"]'
+}
+
 @test "a column whose numbers became strings is drifted, with a note" {
 	printf '{"x":1,"k":1}\n{"x":2,"k":2}\n{"x":3,"k":3}\n' >ref.ndjson
 	printf '{"x":"1","k":1}\n{"x":"2","k":2}\n{"x":"3","k":3}\n' >cur.ndjson
@@ -614,6 +639,39 @@ EOF
 	assert_equal "$status" 1
 	run field 'select(.column == "x") | [.type, .drifted, .note, .method, .statistic]'
 	assert_output '["number",true,"the values were numbers and are now strings",null,null]'
+}
+
+@test "values of another type than the column's and non-finite numbers are counted on each side, not silently dropped" {
+	for i in $(seq 30); do echo "{\"a\":$i,\"s\":\"v$((i % 3))\"}"; done >ref.ndjson
+	{ cat ref.ndjson; for _ in 1 2 3 4 5; do echo '{"a":"x","s":7}'; done; echo '{"a":1e400,"s":[1]}'; } >cur.ndjson
+	ml-stats cur.ndjson >cur.profile
+	for cur in cur.ndjson cur.profile; do
+		run --separate-stderr drift ref.ndjson "$cur"
+		assert_equal "$status" 0
+		run field 'select(.column == "a") | [.type, .drifted, .n, .other_types, .nonfinite, .missing_rate.current]'
+		assert_output '["number",false,{"reference":30,"current":30},{"reference":0,"current":5},{"reference":0,"current":1},0]'
+		run field 'select(.column == "s") | [.type, .drifted, .n, .other_types, .nonfinite]'
+		assert_output '["string",false,{"reference":30,"current":30},{"reference":0,"current":6},null]'
+	done
+	# the other way round, and when the values changed type
+	run --separate-stderr drift cur.profile ref.ndjson
+	run field 'select(.column == "a") | [.n, .other_types, .nonfinite]'
+	assert_output '[{"reference":30,"current":30},{"reference":5,"current":0},{"reference":1,"current":0}]'
+	printf '{"a":"x"}\n{"a":"y"}\n' >strings.ndjson
+	run --separate-stderr drift ref.ndjson strings.ndjson
+	assert_equal "$status" 1
+	run field 'select(.column == "a") | [.drifted, .other_types]'
+	assert_output '[true,{"reference":0,"current":2}]'
+}
+
+@test "a key given twice in a record counts once, by its last value, as ml-stats counts it" {
+	for i in $(seq 20); do echo "{\"a\":$i}"; done >ref.ndjson
+	for i in $(seq 20); do echo "{\"a\":1000,\"a\":$i}"; done >cur.ndjson
+	run --separate-stderr drift ref.ndjson cur.ndjson
+	assert_equal "$status" 0
+	run field 'select(.column == "a") | [.n, .statistic, .drifted]'
+	assert_output '[{"reference":20,"current":20},0,false]'
+	assert_equal "$(ml-stats cur.ndjson | jq -c 'select(.column == "a") | .number.count')" 20
 }
 
 @test "a column with nothing to measure names no method or threshold, even when --method and --threshold name them" {
@@ -767,6 +825,19 @@ EOF
 	assert_equal "$status" 0
 	run field 'select(.kind == "summary") | [.critical, .critical_drifted, .drift]'
 	assert_output '[["stable","tier"],[],false]'
+}
+
+@test "--critical: a critical column that --exclude leaves out or --columns does not list is a usage error naming it" {
+	printf '{"a":1,"b":2}\n{"a":2,"b":3}\n' >ref.ndjson
+	printf '{"a":1}\n{"a":3}\n' >cur.ndjson
+	run --separate-stderr drift --share 1 --critical b --exclude b ref.ndjson cur.ndjson
+	assert_trouble_starts "--critical: 'b' is left out by --exclude"
+	run --separate-stderr drift --share 1 --critical a,b --columns a ref.ndjson cur.ndjson
+	assert_trouble_starts "--critical: 'b' is not in --columns"
+	[[ "$stderr" == *"--help"* ]]
+	# a critical column that is compared still decides
+	run --separate-stderr drift --share 1 --critical b --columns a,b ref.ndjson cur.ndjson
+	assert_equal "$status" 1
 }
 
 @test "--share: drift when the share of drifted columns reaches it" {
@@ -1036,6 +1107,15 @@ EOF2
 	run --separate-stderr ml-drift empty.ndjson "$D/small-cur.ndjson"
 	assert_equal "$status" 2
 	[[ "$stderr" == *"empty.ndjson: the reference holds no records"* ]]
+}
+
+@test "current data without records is trouble naming it, as an empty reference is, whether records or a profile" {
+	: > empty.ndjson
+	ml-stats empty.ndjson >empty.profile
+	for cur in empty.ndjson empty.profile; do
+		run --separate-stderr drift "$D/small-ref.ndjson" "$cur"
+		assert_trouble_starts "$cur: the current data holds no records"
+	done
 }
 
 @test "many categories with few rows each are decided by chi-square, not by a noisy distance" {

@@ -243,6 +243,31 @@ assert_data_error() {
 	assert_equal "$(field out.ndjson '[.confusion.tn, .confusion.fp]')" '[0,0]'
 }
 
+@test "a --slice or --fairness FIELD that no record has a value of is trouble naming it, not one null group that passes" {
+	printf '{"y":true,"probability":0.8,"g":"a","n":null}\n{"y":false,"probability":0.3,"g":null}\n' >in.ndjson
+	run --separate-stderr ml-eval --label y --fairness nosuch --require '.fairness.demographic_parity_difference < 0.1' in.ndjson
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	assert_equal "$stderr" "ml-eval: --fairness nosuch: no record has a value of field 'nosuch'"
+	for f in nosuch n; do
+		run --separate-stderr ml-eval --label y --slice "$f" in.ndjson
+		assert_equal "$status" 2
+		assert_equal "$stderr" "ml-eval: --slice $f: no record has a value of field '$f'"
+	done
+	# a field some records have is a slice, its missing values the group null
+	evaluate --label y --slice g --fairness g in.ndjson
+	assert_equal "$(jq -r 'select(.by == "g") | .value' out.ndjson | sort | tr '\n' ' ')" "a null "
+}
+
+@test "labels of one class that is neither --positive, true nor 1 are class 0; --positive makes them class 1" {
+	printf '{"y":"no","probability":0.2}\n{"y":"no","probability":0.7}\n' >no.ndjson
+	evaluate_one_class --label y no.ndjson
+	assert_equal "$(field out.ndjson '[.classes, .confusion, .accuracy]')" '[["no"],{"tn":1,"fp":1,"fn":0,"tp":0},0.5]'
+	sed 's/"no"/"yes"/' no.ndjson >yes.ndjson
+	evaluate_one_class --label y --positive yes yes.ndjson
+	assert_equal "$(field out.ndjson '[.classes, .confusion, .accuracy]')" '[["yes"],{"tn":0,"fp":0,"fn":1,"tp":1},0.5]'
+}
+
 @test "a slice with one class: its auc is null and its other metrics are scikit-learn's" {
 	jq -c '.grp = (if .y then "pos" else "neg" end)' "$D/binary-small.ndjson" >in.ndjson
 	evaluate --label y --slice grp in.ndjson
@@ -259,6 +284,13 @@ assert_data_error() {
 	assert_equal "$(metrics_only bundle.ndjson)" "$(metrics_only out.ndjson)"
 	assert_reference check bundle.ndjson "$D/logistic.pred.ndjson" --label y --slice region
 	assert_equal "$(field bundle.ndjson '[.task, .label, .classes, .records]')" '["binary","y",[false,true],600]'
+}
+
+@test "with a bundle, --positive is a usage error: the bundle's classes are its own" {
+	run --separate-stderr ml-eval --positive true "$D/logistic.bundle" "$D/test.ndjson"
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	[[ "$stderr" == "ml-eval: --positive is for scored records; a bundle's classes are its own"* ]]
 }
 
 @test "with a multiclass bundle, the metrics are those of its ml-predict output, and scikit-learn's" {

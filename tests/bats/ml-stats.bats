@@ -354,6 +354,34 @@ shards() {
 	iconv -f UTF-8 -t UTF-8 p.txt >/dev/null
 }
 
+@test "ml-stats(1) lists the fields of the dataset line, a column line and its number and string objects in the order they are written" {
+	printf '{"x":1.5,"s":"a"}\n{"x":2,"s":"b"}\n' | ml-stats -f ndjson >p.ndjson
+	# the page's field names (.It Va a , Va b), in the order it lists them
+	sed -n 's/^\.It Va //p' "$BATS_TEST_DIRNAME/../../man/ml-stats.1" | sed 's/ *, *\(Va \)*/\n/g' >page.fields
+	jq -c 'keys_unsorted, (.number // empty | keys_unsorted), (.string // empty | keys_unsorted)' p.ndjson |
+		/usr/bin/python3 -c '
+import json, sys
+page = open("page.fields").read().split()
+for line in sys.stdin:
+    keys, at = json.loads(line), 0
+    for k in keys:
+        try:
+            at = page.index(k, at) + 1
+        except ValueError:
+            sys.exit("the page does not list %s after %s (written: %s)" % (k, page[at - 1], keys))
+'
+}
+
+@test "-f text shows a statistic that does not exist as -, where the profile has null" {
+	printf '{"a":5,"m":1}\n{"m":"x"}\n' >in.ndjson
+	assert_equal "$(ml-stats -f ndjson in.ndjson | jq -c 'select(.column) | .number.std')" "$(printf 'null\nnull')"
+	ml-stats -f text in.ndjson >p.txt
+	assert_regex "$(grep '^a ' p.txt)" '^a +number +50\.0% +5 +- +5 +5 +5 '
+	assert_regex "$(grep '^m ' p.txt)" '^m +mixed +0\.0% +1 +- +1 +1 +1 '
+	run grep -ci nan p.txt
+	assert_output 0
+}
+
 @test "the output is NDJSON when it is not a terminal, text when it is, as -f says otherwise" {
 	gen_records 100 >in.ndjson
 	ml-stats in.ndjson >default.out
@@ -509,9 +537,19 @@ shards() {
 	ml-stats --merge empty.prof in.prof >m.prof
 	assert_equal "$(tail -n +2 m.prof)" "$(tail -n +2 in.prof)"
 	assert_equal "$(dataset m.prof | jq -c '[.records, .columns, .sources | length]')" "[10,3,2]"
-	# and no input at all to --merge is an empty merge
-	ml-stats --merge </dev/null >none.prof
-	assert_equal "$(jq -c '[.records, .columns, .sources]' none.prof)" "[0,0,[]]"
+}
+
+@test "--merge refuses an input that holds no profile, as an empty file left by a failed run, naming it" {
+	gen_records 10 >in.ndjson
+	ml-stats in.ndjson >in.prof
+	: >failed.prof
+	run --separate-stderr ml-stats --merge in.prof failed.prof
+	assert_fails_with '^ml-stats: failed\.prof: holds no profile'
+	printf '\n\n' >blank.prof
+	run --separate-stderr ml-stats --merge blank.prof
+	assert_fails_with '^ml-stats: blank\.prof: holds no profile'
+	run --separate-stderr ml-stats --merge </dev/null
+	assert_fails_with '^ml-stats: <stdin>: holds no profile'
 }
 
 # --- JSON and the run log ------------------------------------------------------
