@@ -279,6 +279,14 @@ static int only_nul(const char *p, size_t n)
 	return n > 0;
 }
 
+/* Whether a file is a tar with no member: named .tar, and its first block
+ * all zeros, which tar reads as the end of an archive.  Without the name it
+ * is binary data (see only_nul): a zeroed disk image is no empty archive. */
+static int empty_tar(const char *name, const char *head, size_t n)
+{
+	return name && ends_with(name, ".tar") && n == HEAD_SIZE && only_nul(head, n);
+}
+
 /* Reads one stream in its format.  depth: 0 for a file or an archive
  * member, 1 for the decompressed text of a compressed file or member. */
 static int read_stream(struct ingest *g, struct stream *s, const char *name, int depth,
@@ -477,7 +485,7 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 		f->head_len += (size_t)r;
 	}
 	const char *name = strcmp(path, "-") == 0 ? NULL : path;
-	if (is_packed((const unsigned char *)f->head, f->head_len)) {
+	if (is_packed((const unsigned char *)f->head, f->head_len) || empty_tar(name, f->head, f->head_len)) {
 		/* a name such as data.csv.gz says compressed text: libarchive is
 		 * not asked whether the text looks like a tar (zero blocks do) */
 		int text = name && detect_by_name(name) != FMT_AUTO;

@@ -878,6 +878,18 @@ EOF
 	assert_output ""
 }
 
+@test "an empty .tar gives no records and exits 0, while NULs not named .tar are binary" {
+	tar -cf empty.tar --files-from /dev/null
+	ingest empty.tar
+	assert_clean_success
+	assert_output ""
+	cp empty.tar empty.dat
+	ingest empty.dat
+	assert_trouble "empty.dat:1: binary data, not text: the first 4096 bytes are all NUL"
+	run --separate-stderr sh -c 'ml-ingest <empty.tar'
+	assert_trouble "<stdin>:1: binary data, not text: the first 4096 bytes are all NUL"
+}
+
 @test "a member name with control characters is escaped in messages and exact in JSON" {
 	/usr/bin/python3 -c "
 import zipfile
