@@ -136,9 +136,10 @@ int emit_write_error(struct ml_out *o, struct ml_err *err);
 ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err);
 /* Fills the look-ahead; 0 or -1. */
 int stream_peek(struct stream *s, struct ml_err *err);
-/* Whether the look-ahead's first line ends with a bare CR, as in text from
- * old Macs; such text is read through stream_read_cr, which makes every CR
- * a LF. */
+/* Whether the look-ahead has lines ended by bare CRs, as text from old Macs
+ * has: CRs and no LF at all.  Such text is read through stream_read_cr,
+ * which makes every CR a LF: in any format, since a CR can be data only in
+ * a quoted CSV field (JSON strings cannot hold a raw CR). */
 int stream_cr_lines(const struct stream *s);
 ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err);
 

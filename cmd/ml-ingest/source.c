@@ -159,15 +159,15 @@ int stream_peek(struct stream *s, struct ml_err *err)
 
 int stream_cr_lines(const struct stream *s)
 {
-	const char *p = s->peek, *end = p + s->peek_len;
+	const char *p = s->peek + s->peek_pos, *end = s->peek + s->peek_len;
+	const char *cr = memchr(p, '\r', (size_t)(end - p));
 
-	for (; p < end; p++) {
-		if (*p == '\n')
-			return 0;
-		if (*p == '\r')
-			return p + 1 < end ? p[1] != '\n' : s->peek_len < sizeof s->peek;
-	}
-	return 0;
+	/* one LF anywhere makes LF the line end, and a CR data (in a quoted
+	 * field) or whitespace (between JSON tokens) */
+	if (!cr || memchr(p, '\n', (size_t)(end - p)))
+		return 0;
+	/* a CR ending a full look-ahead may be the first half of a CR LF */
+	return cr + 1 < end || s->peek_len < sizeof s->peek;
 }
 
 ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err)

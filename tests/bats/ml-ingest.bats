@@ -314,6 +314,35 @@ EOF
 	assert_output '{"a":1,"b":2}'
 }
 
+@test "NDJSON and libsvm: lines ended by bare CRs are lines, from a file or standard input" {
+	printf '{"a":1}\r{"a":2, "b":\r"x"}\r' >cr.ndjson
+	ingest cr.ndjson
+	assert_trouble_starts "cr.ndjson:2: malformed JSON"
+	assert_output '{"a":1}'
+	printf '{"a":1}\r\r{"a":2}\r' >cr.ndjson
+	ingest cr.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"a":1}' '{"a":2}')"
+	printf '1 1:2 3:4\r-1 2:5\r' >cr.svm
+	ingest cr.svm
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"label":1,"f1":2,"f3":4}' '{"label":-1,"f2":5}')"
+	run --separate-stderr sh -c 'ml-ingest <cr.svm'
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"label":1,"f1":2,"f3":4}' '{"label":-1,"f2":5}')"
+}
+
+@test "a CR between JSON tokens, or in a quoted CSV field, is no line end when the text has a LF" {
+	printf '{"a":1,\r"b":2}\n' >in.ndjson
+	ingest in.ndjson
+	assert_clean_success
+	assert_output $'{"a":1,\r"b":2}'
+	printf 'a,"x\ry"\n1,2\n' >in.csv
+	ingest in.csv
+	assert_clean_success
+	assert_output '{"a":1,"x\ry":2}'
+}
+
 @test "CSV: blank lines are not rows" {
 	printf 'a,b\n\n1,2\n\n\n3,4\n' >in.csv
 	ingest in.csv
