@@ -255,14 +255,16 @@ static int check_name(const char *name, const char *place, const char *h, size_t
 	return 0;
 }
 
-static int member_wanted(const struct ingest *g, const char *name)
+/* Whether --member wants a member; the patterns it matches are marked in
+ * matched[]. */
+static int member_wanted(const struct ingest *g, const char *name, unsigned char *matched)
 {
-	if (!g->members.n)
-		return 1;
+	int wanted = !g->members.n;
+
 	for (size_t i = 0; i < g->members.n; i++)
 		if (fnmatch(g->members.v[i], name, 0) == 0)
-			return 1;
-	return 0;
+			wanted = matched[i] = 1;
+	return wanted;
 }
 
 static int read_packed(struct ingest *g, struct file_src *f, int nested, int archives,
@@ -374,11 +376,16 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 	char what[sizeof g->place];
 	const char *outer_member = g->member, *last = NULL;
 	char *last_copy = NULL;
+	unsigned char *matched = NULL;	/* per --member pattern: it matched a member */
 	uint64_t entries = 0;
-	int rc = 0, r;
+	int rc = 0, r, raw = 0;
 
-	if (!(f->a = archive_read_new()))
+	if (!(f->a = archive_read_new()) ||
+	    (g->members.n && !(matched = calloc(g->members.n, 1)))) {
+		archive_read_free(f->a);
+		f->a = NULL;
 		return ml_err_sys(err, ENOMEM, "%s", g->place);
+	}
 	archive_read_support_filter_all(f->a);
 	if (archives) {
 		archive_read_support_format_tar(f->a);
@@ -395,7 +402,7 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 		goto out;
 	}
 	while ((r = archive_read_next_header(f->a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		int raw = archive_format(f->a) == ARCHIVE_FORMAT_RAW;
+		raw = archive_format(f->a) == ARCHIVE_FORMAT_RAW;
 		const char *name = archive_entry_pathname(e);
 		entries++;
 		if (!raw && archive_entry_filetype(e) != AE_IFREG)
@@ -404,7 +411,7 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 			rc = unnamed_member(g, f->a, entries, err);
 			goto out;
 		}
-		if (!raw && !member_wanted(g, name))
+		if (!raw && !member_wanted(g, name, matched))
 			continue;
 		struct stream s = {.read = member_read, .ctx = f, .counted = g};
 		if (nested) {
@@ -443,8 +450,18 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 		rc = ml_err_set(err, ML_ERR_DATA, "%s:1: no data: an archive with no member, or zero "
 				"bytes (an empty archive is read as one when its name says so: .tar, .tgz, "
 				".zip, ...)", g->file);
+	} else if (!nested && !raw) {
+		/* as tar -x fails on a name it does not find: a pattern that
+		 * matches nothing would give nothing, unseen */
+		for (size_t i = 0; i < g->members.n; i++)
+			if (!matched[i]) {
+				rc = ml_err_set(err, ML_ERR_DATA, "%s: no member matches --member '%s'",
+						g->file, g->members.v[i]);
+				break;
+			}
 	}
 out:
+	free(matched);
 	free(last_copy);
 	archive_read_free(f->a);
 	f->a = NULL;

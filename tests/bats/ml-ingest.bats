@@ -782,9 +782,24 @@ EOF
 {"a":1,"b":2}
 {"a":5,"b":6}
 EOF
+}
+
+@test "a --member pattern that matches no member of an archive is an error naming it and the archive" {
+	write_members
+	tar -C m -cf a.tar one.csv two.ndjson
 	ingest --member 'nothing*' a.tar
-	assert_clean_success
+	assert_trouble "a.tar: no member matches --member 'nothing*'"
 	assert_output ""
+	ingest --member '*.csv' --member '*.tsv' a.tar
+	assert_trouble "a.tar: no member matches --member '*.tsv'"
+	tar -cf empty.tar --files-from /dev/null
+	ingest --member '*.csv' a.tar empty.tar
+	assert_trouble "empty.tar: no member matches --member '*.csv'"
+	# a file that is no archive has no members to match
+	printf 'a\n1\n' | gzip >p.csv.gz
+	ingest --member '*.tsv' p.csv.gz
+	assert_clean_success
+	assert_output '{"a":1}'
 }
 
 @test "--add-source names the file, FILE(MEMBER) in an archive, and - for standard input" {
