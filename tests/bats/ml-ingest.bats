@@ -1252,6 +1252,22 @@ EOF
 	assert_output ""
 }
 
+@test "--string and --rename naming a column the header lacks are errors, as --fields is" {
+	write_small_csv
+	ingest --string nosuch small.csv
+	assert_trouble "small.csv:1: no column 'nosuch' (from --string) in the header"
+	assert_output ""
+	ingest --rename name=who --string name small.csv
+	assert_trouble "small.csv:1: no column 'name' (from --string) in the header (--string names a column after --rename)"
+	ingest --rename nosuch=x small.csv
+	assert_trouble "small.csv:1: no column 'nosuch' (from --rename) in the header"
+	# in JSON records each has its own fields: one may lack them
+	printf '{"a":1}\n' >in.ndjson
+	ingest --string nosuch --rename b=c in.ndjson
+	assert_clean_success
+	assert_output '{"a":1}'
+}
+
 @test "--fields on NDJSON keeps the order given; a record without the field lacks it" {
 	printf '{"a":1,"b":"x","c":[1]}\n{"c":2,"a":3}\n' >in.ndjson
 	ingest --fields c,b in.ndjson
