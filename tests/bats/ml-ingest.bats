@@ -1319,6 +1319,20 @@ EOF
 	assert_trouble "in.csv:1: --add-source src: the records have a field 'src' already"
 }
 
+@test "a key an NDJSON or JSON record has twice is written once, where it last was, renamed or not" {
+	printf '%s\n' '{"a":1,"b":2,"a":3}' '{"a":1, "\u0061":2}' '{"a":1, "b":2}' >in.ndjson
+	ingest in.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"b":2,"a":3}' '{"a":2}' '{"a":1, "b":2}')"
+	ingest --rename a=z in.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"b":2,"z":3}' '{"z":2}' '{"z":1,"b":2}')"
+	printf '[{"a":1,"a":2}]\n' >in.json
+	ingest --add-source s in.json
+	assert_clean_success
+	assert_output '{"a":2,"s":"in.json"}'
+}
+
 @test "in NDJSON a record that --rename or --add-source would give a name twice is rejected" {
 	printf '{"a":1}\n{"a":1,"b":2}\n{"src":3}\n' >in.ndjson
 	ingest --rename a=b --add-source src --reject rej.ndjson in.ndjson
