@@ -709,6 +709,66 @@ EOF
 EOF
 }
 
+# damage_gzip IN OUT WHAT: OUT is the gzip file IN with one byte changed:
+# WHAT is data (a byte of text, stored), crc or isize (the trailer's).
+damage_gzip() {
+	/usr/bin/python3 -c "
+import gzip, sys
+d = bytearray(gzip.compress(open(sys.argv[1], 'rb').read(), compresslevel=0))
+i = {'data': len(d) - 9, 'crc': len(d) - 8, 'isize': len(d) - 1}[sys.argv[3]]
+d[i] ^= 1
+open(sys.argv[2], 'wb').write(d)" "$@"
+}
+
+@test "a gzip whose data, CRC or length is damaged is an error naming the file and the checksum" {
+	printf 'a,b\n1,2\n3,4\n' >d.csv
+	damage_gzip d.csv data.csv.gz data
+	run gzip -t data.csv.gz
+	assert_failure
+	ingest data.csv.gz
+	assert_trouble_starts "data.csv.gz"
+	assert_regex "$stderr" ': gzip checksum mismatch \(CRC-32\): the data is damaged$'
+	damage_gzip d.csv crc.csv.gz crc
+	ingest crc.csv.gz
+	assert_regex "$stderr" '^ml-ingest: crc\.csv\.gz.*: gzip checksum mismatch'
+	assert_equal "$status" 2
+	damage_gzip d.csv isize.csv.gz isize
+	ingest isize.csv.gz
+	assert_regex "$stderr" '^ml-ingest: isize\.csv\.gz.*: gzip length mismatch \(ISIZE\): the data is damaged$'
+	assert_equal "$status" 2
+	# in a tar.gz (whose tar ends before the gzip trailer) and a gzip member
+	mkdir m
+	seq 1 20000 | awk 'BEGIN { print "n" } { print }' >m/big.csv
+	tar -C m -cf t.tar big.csv
+	damage_gzip t.tar t.tgz crc
+	ingest t.tgz
+	assert_trouble "t.tgz: broken archive or compressed data: gzip checksum mismatch (CRC-32): the data is damaged"
+	damage_gzip m/big.csv m/big.csv.gz crc
+	(cd m && zip -q ../z.zip big.csv.gz)
+	ingest z.zip
+	assert_regex "$stderr" '^ml-ingest: z\.zip\(big\.csv\.gz\)(:[0-9]+)?: .*: gzip checksum mismatch'
+	assert_equal "$status" 2
+}
+
+@test "gzip: every member's checksum is checked, zeros after the last are ignored, other bytes are an error" {
+	printf 'a,b\n1,2\n' >one.csv
+	printf '3,4\n' >two.csv
+	{ gzip -c one.csv; damage_gzip two.csv /dev/stdout crc; } >cat.csv.gz
+	ingest cat.csv.gz
+	assert_regex "$stderr" '^ml-ingest: cat\.csv\.gz.*: gzip checksum mismatch'
+	assert_equal "$status" 2
+	{ gzip -c one.csv; head -c 1000 /dev/zero; } >pad.csv.gz
+	ingest pad.csv.gz
+	assert_clean_success
+	assert_output '{"a":1,"b":2}'
+	{ gzip -nc one.csv; printf '\0\0junk'; } >junk.csv.gz
+	run gzip -t junk.csv.gz
+	assert_equal "$status" 2
+	ingest junk.csv.gz
+	assert_trouble_starts "junk.csv.gz"
+	assert_regex "$stderr" ': trailing garbage after the gzip data, at offset 30 \(damaged, or other data appended\?\)$'
+}
+
 @test "a truncated .gz is an error naming the file and the line it broke on" {
 	seq 1 100000 | awk 'BEGIN { print "n,s" } { print $1 ",x" $1 }' >big.csv
 	gzip -c big.csv >full.csv.gz
