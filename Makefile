@@ -26,7 +26,7 @@ CXXWARN = -Wall -Wextra -Wpedantic -Wshadow -Wmissing-declarations
 CXXSTD  = -std=c++17 -D_GNU_SOURCE -pthread -fno-exceptions -fno-rtti
 OPT     ?= -O2 -g
 CPPFLAGS += -Icommon
-LDLIBS  = -lcsv -larchive -lcrypto -ljq -lxxhash -ldouble-conversion -lstdc++ -lm -pthread
+LDLIBS  = -lcsv -larchive -lz -lcrypto -ljq -lxxhash -ldouble-conversion -lstdc++ -lm -pthread
 # the learning libraries, only for the programs that learn or score
 MODEL_LIBS = -llinear -lxgboost
 LDLIBS_ml-train = $(MODEL_LIBS)
@@ -66,7 +66,7 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # Debian packages the build, the tests and the benchmarks need.
-DEPS_PKGS = gcc g++ clang make pkg-config libcsv-dev libjq-dev libarchive-dev libssl-dev libxxhash-dev \
+DEPS_PKGS = gcc g++ clang make pkg-config libcsv-dev libjq-dev libarchive-dev zlib1g-dev libssl-dev libxxhash-dev \
 	libdouble-conversion-dev \
 	jq bats bats-assert bats-support python3 python3-numpy python3-scipy gzip bzip2 xz-utils zstd zip \
 	mandoc zsh fish liblinear-dev libxgboost-dev liblinear-tools xgboost python3-sklearn python3-pandas python3-xgboost \

@@ -30,6 +30,10 @@ int ml_rec_parse(struct ml_rec *r, const char *line, size_t len, struct ml_err *
 size_t ml_rec_count(const struct ml_rec *r);
 /* Index of the field named key (its last occurrence), or -1. */
 ssize_t ml_rec_find(const struct ml_rec *r, const char *key, size_t keylen);
+/* Whether a key occurs more than once, spelled alike or not ("a" and
+ * "\u0061"): 1 or 0, or -1 when memory is out.  A writer that must give
+ * each key once keeps the field ml_rec_find finds, its last occurrence. */
+int ml_rec_has_duplicates(struct ml_rec *r);
 /* Type of field i. */
 enum ml_json_type ml_rec_type(const struct ml_rec *r, size_t i);
 /* Raw bytes of field i's key, between its quotes (escapes not decoded);

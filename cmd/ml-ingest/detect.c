@@ -40,20 +40,21 @@ enum format detect_by_name(const char *name)
 	return FMT_AUTO;
 }
 
-/* "LABEL IDX:VAL ..." with at least one pair */
+/* "LABEL IDX:VAL ..." with at least one pair, on the first line (which a
+ * CR ends too: CR LF, or a bare CR in old Mac text) */
 static int looks_libsvm(const char *p, const char *end)
 {
 	const char *q = p;
 	int pairs = 0;
 
-	while (q < end && *q != ' ' && *q != '\t' && *q != '\n')
+	while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')
 		q++;
 	if (!ml_json_is_number(p, (size_t)(q - p)) && !(q - p > 1 && *p == '+'))
 		return 0;
-	while (q < end && *q != '\n' && *q != '#') {
-		while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+	while (q < end && *q != '\n' && *q != '\r' && *q != '#') {
+		while (q < end && (*q == ' ' || *q == '\t'))
 			q++;
-		if (q == end || *q == '\n' || *q == '#')
+		if (q == end || *q == '\n' || *q == '\r' || *q == '#')
 			break;
 		const char *t = q;
 		while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r')

@@ -73,11 +73,18 @@ static const char *clash(const struct ingest *g, const struct ml_rec *r)
 	return NULL;
 }
 
-int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
+int emit_keyed(struct ingest *g, struct ml_rec *r, const char *line, size_t len,
 	       uint64_t number, const char *raw, size_t rawlen, struct ml_err *err)
 {
+	/* a key the record has twice is written once, where it last was: the
+	 * value a JSON reader keeps (mlpipe(7)) */
+	int dup = ml_rec_has_duplicates(r);
+
 	ingest_progress(g);
-	if (g->keyed_plain) {
+	if (dup < 0)
+		return ml_err_sys(err, ENOMEM, "%s:%llu: cannot index the record", g->place,
+				  (unsigned long long)number);
+	if (g->keyed_plain && !dup) {
 		if (ml_out_write(g->out, line, len) < 0 || ml_out_end_record(g->out) < 0)
 			return emit_write_error(g->out, err);
 		g->written++;
@@ -109,6 +116,8 @@ int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_
 			const char *k = ml_rec_key_raw(r, i, &klen, &escaped);
 			if (escaped && !(k = ml_rec_key_text(r, i, &klen, &g->scratch)))
 				return ml_err_set(err, ML_ERR_IO, "out of memory");
+			if (dup && ml_rec_find(r, k, klen) != (ssize_t)i)
+				continue;	/* an earlier occurrence */
 			const char *name = renamed(g, k, klen, &nlen);
 			if (name == k && !escaped) {
 				ml_recw_copy(&g->w, r, i);

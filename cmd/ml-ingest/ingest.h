@@ -118,10 +118,11 @@ int schema_load(struct ingest *g, const char *path, struct ml_err *err);
 /* Sets g->place and the --add-source value for the current file/member. */
 void emit_set_place(struct ingest *g);
 /* Writes a keyed record (NDJSON, JSON array element, libsvm line) of
- * line[0..len): as it is, or rebuilt through --fields/--rename/--add-source;
- * a record these would give a field name twice is rejected as the row raw
- * that starts on line number.  0 or -1 with err. */
-int emit_keyed(struct ingest *g, const struct ml_rec *r, const char *line, size_t len,
+ * line[0..len): as it is, or rebuilt through --fields/--rename/--add-source
+ * or to write a key it has twice once; a record these options would give a
+ * field name twice is rejected as the row raw that starts on line number.
+ * 0 or -1 with err. */
+int emit_keyed(struct ingest *g, struct ml_rec *r, const char *line, size_t len,
 	       uint64_t number, const char *raw, size_t rawlen, struct ml_err *err);
 /* Sends a row that cannot be read to --reject, or fails with
  * "PLACE:LINE: reason" when there is no --reject; 0 or -1. */
@@ -136,9 +137,10 @@ int emit_write_error(struct ml_out *o, struct ml_err *err);
 ssize_t stream_read(void *ctx, void *buf, size_t n, struct ml_err *err);
 /* Fills the look-ahead; 0 or -1. */
 int stream_peek(struct stream *s, struct ml_err *err);
-/* Whether the look-ahead's first line ends with a bare CR, as in text from
- * old Macs; such text is read through stream_read_cr, which makes every CR
- * a LF. */
+/* Whether the look-ahead has lines ended by bare CRs, as text from old Macs
+ * has: CRs and no LF at all.  Such text is read through stream_read_cr,
+ * which makes every CR a LF: in any format, since a CR can be data only in
+ * a quoted CSV field (JSON strings cannot hold a raw CR). */
 int stream_cr_lines(const struct stream *s);
 ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err);
 

@@ -11,7 +11,7 @@
 
 int read_ndjson(struct ingest *g, struct stream *s, struct ml_err *err)
 {
-	struct ml_lines *lines = ml_lines_new(stream_read, s);
+	struct ml_lines *lines = ml_lines_new(stream_cr_lines(s) ? stream_read_cr : stream_read, s);
 	struct ml_rec *r = ml_rec_new();
 	struct ml_err why;
 	const char *line;

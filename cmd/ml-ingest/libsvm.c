@@ -141,7 +141,7 @@ static const char *convert(struct ml_buf *out, struct indices *ix, const char *p
 
 int read_libsvm(struct ingest *g, struct stream *s, struct ml_err *err)
 {
-	struct ml_lines *lines = ml_lines_new(stream_read, s);
+	struct ml_lines *lines = ml_lines_new(stream_cr_lines(s) ? stream_read_cr : stream_read, s);
 	struct ml_rec *r = ml_rec_new();
 	struct ml_buf rec = {0};
 	struct indices ix = {0};

@@ -89,6 +89,36 @@ static int keys_unique(struct ingest *g, const struct plan *p, uint64_t line, st
 	return rc;
 }
 
+/* Whether the header has a column named name, after --rename when renamed. */
+static int has_column(const struct ingest *g, const struct plan *p, const char *name, int renamed_name)
+{
+	for (size_t i = 0; i < p->ncols; i++) {
+		size_t len;
+		const char *c = renamed_name ? renamed(g, p->names[i], strlen(p->names[i]), &len)
+					     : p->names[i];
+		if (strcmp(c, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The fields --string and --rename name are columns of the header, as those
+ * of --fields are: a misspelt name would otherwise do nothing, unseen.  0,
+ * or -1 with err. */
+static int options_found(struct ingest *g, const struct plan *p, uint64_t line, struct ml_err *err)
+{
+	for (size_t k = 0; k < g->strings.n; k++)
+		if (!has_column(g, p, g->strings.v[k], 1))
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: no column '%s' (from --string) in the "
+					  "header%s", g->place, (unsigned long long)line, g->strings.v[k],
+					  g->nrenames ? " (--string names a column after --rename)" : "");
+	for (size_t k = 0; k < g->nrenames; k++)
+		if (!has_column(g, p, g->renames[k].from, 0))
+			return ml_err_set(err, ML_ERR_DATA, "%s:%llu: no column '%s' (from --rename) in the header",
+					  g->place, (unsigned long long)line, g->renames[k].from);
+	return 0;
+}
+
 int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *lens, size_t n,
 	       uint64_t line, struct ml_err *err)
 {
@@ -186,6 +216,8 @@ int plan_build(struct ingest *g, struct plan *p, char **names, const size_t *len
 			return ml_err_sys(err, ENOMEM, "%s: header", g->place);
 		p->keys_len += p->keys[k].len;
 	}
+	if (options_found(g, p, line, err) < 0)
+		return -1;
 	return keys_unique(g, p, line, err);
 }
 

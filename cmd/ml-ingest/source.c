@@ -2,7 +2,10 @@
  * go through libarchive as streams (never to disk); the raw bytes pass
  * through ml_in on the way, so the run log hashes the file as it is.  A
  * compressed archive member (a .csv.gz inside a .zip) is decompressed in
- * turn, as the file it is. */
+ * turn, as the file it is.  gzip is decompressed by ml_gunzip before
+ * libarchive sees it, as libarchive does not check a gzip member's CRC and
+ * length: the outermost compression, whose check covers every byte of the
+ * file, is always checked (libarchive checks bzip2, xz and zstd). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "ml_gunzip.h"
 #include "ml_runlog.h"
 
 #define HEAD_SIZE 512
@@ -22,8 +26,11 @@ struct file_src {
 	size_t head_len, head_pos;
 	struct archive *a;
 	struct file_src *outer;	/* the archive a compressed member is read from */
+	int gzip;		/* the bytes are gzip: read through gz */
+	struct ml_gunzip *gz;
 	struct ml_err in_err;	/* why reading the bytes failed, under libarchive */
 	int in_failed;
+	int gz_failed;		/* the gzip data is damaged: in_err says how */
 	char reason[512];	/* libarchive's reason for the last failure */
 	uint64_t newlines;	/* in the data handed out: a failure is on the next line */
 	char chunk[1 << 16];
@@ -54,8 +61,15 @@ static ssize_t raw_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 static la_ssize_t archive_cb(struct archive *a, void *ctx, const void **out)
 {
 	struct file_src *f = ctx;
-	ssize_t r = raw_read(f, f->chunk, sizeof f->chunk, &f->in_err);
+	ssize_t r = f->gz ? ml_gunzip_read(f->gz, f->chunk, sizeof f->chunk, &f->in_err)
+			  : raw_read(f, f->chunk, sizeof f->chunk, &f->in_err);
 
+	if (r < 0 && f->gz && !ml_gunzip_up_failed(f->gz)) {
+		/* kept here: a format reader may put its own words over it */
+		f->gz_failed = 1;
+		archive_set_error(a, EILSEQ, "%s", f->in_err.msg);
+		return -1;
+	}
 	if (r < 0) {
 		f->in_failed = 1;
 		archive_set_error(a, EIO, "%s", f->in_err.msg);
@@ -84,6 +98,13 @@ static uint64_t count_newlines(const void *buf, size_t n)
 	return k;
 }
 
+/* Why libarchive failed: the gzip data's fault when it was, else its own
+ * words. */
+static const char *data_reason(struct file_src *f)
+{
+	return f->gz_failed ? f->in_err.msg : archive_error_string(f->a);
+}
+
 /* An archive member's (or decompressed file's) bytes. */
 static ssize_t member_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 {
@@ -97,8 +118,8 @@ static ssize_t member_read(void *ctx, void *buf, size_t n, struct ml_err *err)
 		}
 		/* the compressed member of a broken archive: the reason is the
 		 * archive's, the line the one reached in the decompressed text */
-		snprintf(f->reason, sizeof f->reason, "%s",
-			 f->in_failed ? f->outer->reason : archive_error_string(f->a));
+		snprintf(f->reason, sizeof f->reason, "%.*s", (int)sizeof f->reason - 1,
+			 f->in_failed ? f->outer->reason : data_reason(f));
 		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: broken archive or compressed data: %s",
 				  f->what, (unsigned long long)f->newlines + 1, f->reason);
 	}
@@ -159,15 +180,15 @@ int stream_peek(struct stream *s, struct ml_err *err)
 
 int stream_cr_lines(const struct stream *s)
 {
-	const char *p = s->peek, *end = p + s->peek_len;
+	const char *p = s->peek + s->peek_pos, *end = s->peek + s->peek_len;
+	const char *cr = memchr(p, '\r', (size_t)(end - p));
 
-	for (; p < end; p++) {
-		if (*p == '\n')
-			return 0;
-		if (*p == '\r')
-			return p + 1 < end ? p[1] != '\n' : s->peek_len < sizeof s->peek;
-	}
-	return 0;
+	/* one LF anywhere makes LF the line end, and a CR data (in a quoted
+	 * field) or whitespace (between JSON tokens) */
+	if (!cr || memchr(p, '\n', (size_t)(end - p)))
+		return 0;
+	/* a CR ending a full look-ahead may be the first half of a CR LF */
+	return cr + 1 < end || s->peek_len < sizeof s->peek;
 }
 
 ssize_t stream_read_cr(void *ctx, void *buf, size_t n, struct ml_err *err)
@@ -255,14 +276,16 @@ static int check_name(const char *name, const char *place, const char *h, size_t
 	return 0;
 }
 
-static int member_wanted(const struct ingest *g, const char *name)
+/* Whether --member wants a member; the patterns it matches are marked in
+ * matched[]. */
+static int member_wanted(const struct ingest *g, const char *name, unsigned char *matched)
 {
-	if (!g->members.n)
-		return 1;
+	int wanted = !g->members.n;
+
 	for (size_t i = 0; i < g->members.n; i++)
 		if (fnmatch(g->members.v[i], name, 0) == 0)
-			return 1;
-	return 0;
+			wanted = matched[i] = 1;
+	return wanted;
 }
 
 static int read_packed(struct ingest *g, struct file_src *f, int nested, int archives,
@@ -277,6 +300,14 @@ static int only_nul(const char *p, size_t n)
 		if (p[i])
 			return 0;
 	return n > 0;
+}
+
+/* Whether a file is a tar with no member: named .tar, and its first block
+ * all zeros, which tar reads as the end of an archive.  Without the name it
+ * is binary data (see only_nul): a zeroed disk image is no empty archive. */
+static int empty_tar(const char *name, const char *head, size_t n)
+{
+	return name && ends_with(name, ".tar") && n == HEAD_SIZE && only_nul(head, n);
 }
 
 /* Reads one stream in its format.  depth: 0 for a file or an archive
@@ -300,6 +331,7 @@ static int read_stream(struct ingest *g, struct stream *s, const char *name, int
 			f->up = stream_read;
 			f->up_ctx = s;
 			f->outer = s->ctx;
+			f->gzip = strcmp(compression(h, s->peek_len), "gzip") == 0;
 			/* what counts is the text it holds, not these bytes */
 			s->counted = NULL;
 			int rc = read_packed(g, f, 1, 0, err);
@@ -356,6 +388,24 @@ static int unnamed_member(struct ingest *g, struct archive *a, uint64_t number, 
 			  (unsigned long long)number, why ? ": " : "", why ? why : "");
 }
 
+/* Reads the gzip data that libarchive left (a tar ends at its zero blocks,
+ * before the gzip trailer), so that every member's trailer is checked; 0,
+ * or -1 with f->in_err. */
+static int gz_drain(struct file_src *f)
+{
+	ssize_t r;
+
+	while (f->gz && (r = ml_gunzip_read(f->gz, f->chunk, sizeof f->chunk, &f->in_err)) != 0)
+		if (r < 0) {
+			if (ml_gunzip_up_failed(f->gz))
+				f->in_failed = 1;
+			else
+				f->gz_failed = 1;
+			return -1;
+		}
+	return 0;
+}
+
 /* A compressed file or an archive (nested: the compressed member of an
  * archive, which is g->member and stays so; archives: tar and zip are
  * tried, else the data is only decompressed). */
@@ -366,11 +416,15 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 	char what[sizeof g->place];
 	const char *outer_member = g->member, *last = NULL;
 	char *last_copy = NULL;
+	unsigned char *matched = NULL;	/* per --member pattern: it matched a member */
 	uint64_t entries = 0;
-	int rc = 0, r;
+	int rc = 0, r, raw = 0;
 
-	if (!(f->a = archive_read_new()))
-		return ml_err_sys(err, ENOMEM, "%s", g->place);
+	if (!(f->a = archive_read_new()) || (f->gzip && !(f->gz = ml_gunzip_new(raw_read, f))) ||
+	    (g->members.n && !(matched = calloc(g->members.n, 1)))) {
+		rc = ml_err_sys(err, ENOMEM, "%s", g->place);
+		goto out;
+	}
 	archive_read_support_filter_all(f->a);
 	if (archives) {
 		archive_read_support_format_tar(f->a);
@@ -383,11 +437,11 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 		rc = f->in_failed && !nested ? (*err = f->in_err, -1)
 			: ml_err_set(err, ML_ERR_DATA, "%s: cannot read %s: %s", what,
 				     nested ? "compressed data" : "archive or compressed data",
-				     f->in_failed ? f->outer->reason : archive_error_string(f->a));
+				     f->in_failed ? f->outer->reason : data_reason(f));
 		goto out;
 	}
 	while ((r = archive_read_next_header(f->a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		int raw = archive_format(f->a) == ARCHIVE_FORMAT_RAW;
+		raw = archive_format(f->a) == ARCHIVE_FORMAT_RAW;
 		const char *name = archive_entry_pathname(e);
 		entries++;
 		if (!raw && archive_entry_filetype(e) != AE_IFREG)
@@ -396,7 +450,7 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 			rc = unnamed_member(g, f->a, entries, err);
 			goto out;
 		}
-		if (!raw && !member_wanted(g, name))
+		if (!raw && !member_wanted(g, name, matched))
 			continue;
 		struct stream s = {.read = member_read, .ctx = f, .counted = g};
 		if (nested) {
@@ -420,7 +474,7 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 	}
 	if (r != ARCHIVE_EOF) {
 		const char *why = f->in_failed ? (nested ? f->outer->reason : f->in_err.msg)
-					       : archive_error_string(f->a);
+					       : data_reason(f);
 		if (f->in_failed && !nested)
 			*err = f->in_err, rc = -1;
 		else if (last)
@@ -435,11 +489,29 @@ static int read_packed(struct ingest *g, struct file_src *f, int nested, int arc
 		rc = ml_err_set(err, ML_ERR_DATA, "%s:1: no data: an archive with no member, or zero "
 				"bytes (an empty archive is read as one when its name says so: .tar, .tgz, "
 				".zip, ...)", g->file);
+	} else if (gz_drain(f) < 0) {
+		if (f->in_failed)
+			*err = f->in_err, rc = -1;
+		else
+			rc = ml_err_set(err, ML_ERR_DATA, "%s: broken archive or compressed data: %s",
+					nested ? g->place : g->file, f->in_err.msg);
+	} else if (!nested && !raw) {
+		/* as tar -x fails on a name it does not find: a pattern that
+		 * matches nothing would give nothing, unseen */
+		for (size_t i = 0; i < g->members.n; i++)
+			if (!matched[i]) {
+				rc = ml_err_set(err, ML_ERR_DATA, "%s: no member matches --member '%s'",
+						g->file, g->members.v[i]);
+				break;
+			}
 	}
 out:
+	free(matched);
 	free(last_copy);
 	archive_read_free(f->a);
 	f->a = NULL;
+	ml_gunzip_free(f->gz);
+	f->gz = NULL;
 	return rc;
 }
 
@@ -477,10 +549,12 @@ int ingest_file(struct ingest *g, const char *path, struct ml_run *run, struct m
 		f->head_len += (size_t)r;
 	}
 	const char *name = strcmp(path, "-") == 0 ? NULL : path;
-	if (is_packed((const unsigned char *)f->head, f->head_len)) {
+	if (is_packed((const unsigned char *)f->head, f->head_len) || empty_tar(name, f->head, f->head_len)) {
 		/* a name such as data.csv.gz says compressed text: libarchive is
 		 * not asked whether the text looks like a tar (zero blocks do) */
 		int text = name && detect_by_name(name) != FMT_AUTO;
+		const char *packed = compression((const unsigned char *)f->head, f->head_len);
+		f->gzip = packed && strcmp(packed, "gzip") == 0;
 		rc = read_packed(g, f, 0, is_archive((const unsigned char *)f->head, f->head_len) || !text,
 				 err);
 	} else if ((rc = check_name(name, g->file, f->head, f->head_len, err)) == 0) {

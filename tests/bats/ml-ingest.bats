@@ -314,6 +314,35 @@ EOF
 	assert_output '{"a":1,"b":2}'
 }
 
+@test "NDJSON and libsvm: lines ended by bare CRs are lines, from a file or standard input" {
+	printf '{"a":1}\r{"a":2, "b":\r"x"}\r' >cr.ndjson
+	ingest cr.ndjson
+	assert_trouble_starts "cr.ndjson:2: malformed JSON"
+	assert_output '{"a":1}'
+	printf '{"a":1}\r\r{"a":2}\r' >cr.ndjson
+	ingest cr.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"a":1}' '{"a":2}')"
+	printf '1 1:2 3:4\r-1 2:5\r' >cr.svm
+	ingest cr.svm
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"label":1,"f1":2,"f3":4}' '{"label":-1,"f2":5}')"
+	run --separate-stderr sh -c 'ml-ingest <cr.svm'
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"label":1,"f1":2,"f3":4}' '{"label":-1,"f2":5}')"
+}
+
+@test "a CR between JSON tokens, or in a quoted CSV field, is no line end when the text has a LF" {
+	printf '{"a":1,\r"b":2}\n' >in.ndjson
+	ingest in.ndjson
+	assert_clean_success
+	assert_output $'{"a":1,\r"b":2}'
+	printf 'a,"x\ry"\n1,2\n' >in.csv
+	ingest in.csv
+	assert_clean_success
+	assert_output '{"a":1,"x\ry":2}'
+}
+
 @test "CSV: blank lines are not rows" {
 	printf 'a,b\n\n1,2\n\n\n3,4\n' >in.csv
 	ingest in.csv
@@ -680,6 +709,66 @@ EOF
 EOF
 }
 
+# damage_gzip IN OUT WHAT: OUT is the gzip file IN with one byte changed:
+# WHAT is data (a byte of text, stored), crc or isize (the trailer's).
+damage_gzip() {
+	/usr/bin/python3 -c "
+import gzip, sys
+d = bytearray(gzip.compress(open(sys.argv[1], 'rb').read(), compresslevel=0))
+i = {'data': len(d) - 9, 'crc': len(d) - 8, 'isize': len(d) - 1}[sys.argv[3]]
+d[i] ^= 1
+open(sys.argv[2], 'wb').write(d)" "$@"
+}
+
+@test "a gzip whose data, CRC or length is damaged is an error naming the file and the checksum" {
+	printf 'a,b\n1,2\n3,4\n' >d.csv
+	damage_gzip d.csv data.csv.gz data
+	run gzip -t data.csv.gz
+	assert_failure
+	ingest data.csv.gz
+	assert_trouble_starts "data.csv.gz"
+	assert_regex "$stderr" ': gzip checksum mismatch \(CRC-32\): the data is damaged$'
+	damage_gzip d.csv crc.csv.gz crc
+	ingest crc.csv.gz
+	assert_regex "$stderr" '^ml-ingest: crc\.csv\.gz.*: gzip checksum mismatch'
+	assert_equal "$status" 2
+	damage_gzip d.csv isize.csv.gz isize
+	ingest isize.csv.gz
+	assert_regex "$stderr" '^ml-ingest: isize\.csv\.gz.*: gzip length mismatch \(ISIZE\): the data is damaged$'
+	assert_equal "$status" 2
+	# in a tar.gz (whose tar ends before the gzip trailer) and a gzip member
+	mkdir m
+	seq 1 20000 | awk 'BEGIN { print "n" } { print }' >m/big.csv
+	tar -C m -cf t.tar big.csv
+	damage_gzip t.tar t.tgz crc
+	ingest t.tgz
+	assert_trouble "t.tgz: broken archive or compressed data: gzip checksum mismatch (CRC-32): the data is damaged"
+	damage_gzip m/big.csv m/big.csv.gz crc
+	(cd m && zip -q ../z.zip big.csv.gz)
+	ingest z.zip
+	assert_regex "$stderr" '^ml-ingest: z\.zip\(big\.csv\.gz\)(:[0-9]+)?: .*: gzip checksum mismatch'
+	assert_equal "$status" 2
+}
+
+@test "gzip: every member's checksum is checked, zeros after the last are ignored, other bytes are an error" {
+	printf 'a,b\n1,2\n' >one.csv
+	printf '3,4\n' >two.csv
+	{ gzip -c one.csv; damage_gzip two.csv /dev/stdout crc; } >cat.csv.gz
+	ingest cat.csv.gz
+	assert_regex "$stderr" '^ml-ingest: cat\.csv\.gz.*: gzip checksum mismatch'
+	assert_equal "$status" 2
+	{ gzip -c one.csv; head -c 1000 /dev/zero; } >pad.csv.gz
+	ingest pad.csv.gz
+	assert_clean_success
+	assert_output '{"a":1,"b":2}'
+	{ gzip -nc one.csv; printf '\0\0junk'; } >junk.csv.gz
+	run gzip -t junk.csv.gz
+	assert_equal "$status" 2
+	ingest junk.csv.gz
+	assert_trouble_starts "junk.csv.gz"
+	assert_regex "$stderr" ': trailing garbage after the gzip data, at offset 30 \(damaged, or other data appended\?\)$'
+}
+
 @test "a truncated .gz is an error naming the file and the line it broke on" {
 	seq 1 100000 | awk 'BEGIN { print "n,s" } { print $1 ",x" $1 }' >big.csv
 	gzip -c big.csv >full.csv.gz
@@ -753,9 +842,24 @@ EOF
 {"a":1,"b":2}
 {"a":5,"b":6}
 EOF
+}
+
+@test "a --member pattern that matches no member of an archive is an error naming it and the archive" {
+	write_members
+	tar -C m -cf a.tar one.csv two.ndjson
 	ingest --member 'nothing*' a.tar
-	assert_clean_success
+	assert_trouble "a.tar: no member matches --member 'nothing*'"
 	assert_output ""
+	ingest --member '*.csv' --member '*.tsv' a.tar
+	assert_trouble "a.tar: no member matches --member '*.tsv'"
+	tar -cf empty.tar --files-from /dev/null
+	ingest --member '*.csv' a.tar empty.tar
+	assert_trouble "empty.tar: no member matches --member '*.csv'"
+	# a file that is no archive has no members to match
+	printf 'a\n1\n' | gzip >p.csv.gz
+	ingest --member '*.tsv' p.csv.gz
+	assert_clean_success
+	assert_output '{"a":1}'
 }
 
 @test "--add-source names the file, FILE(MEMBER) in an archive, and - for standard input" {
@@ -876,6 +980,18 @@ EOF
 	ingest empty.tar.gz none.tgz
 	assert_clean_success
 	assert_output ""
+}
+
+@test "an empty .tar gives no records and exits 0, while NULs not named .tar are binary" {
+	tar -cf empty.tar --files-from /dev/null
+	ingest empty.tar
+	assert_clean_success
+	assert_output ""
+	cp empty.tar empty.dat
+	ingest empty.dat
+	assert_trouble "empty.dat:1: binary data, not text: the first 4096 bytes are all NUL"
+	run --separate-stderr sh -c 'ml-ingest <empty.tar'
+	assert_trouble "<stdin>:1: binary data, not text: the first 4096 bytes are all NUL"
 }
 
 @test "a member name with control characters is escaped in messages and exact in JSON" {
@@ -1196,6 +1312,22 @@ EOF
 	assert_output ""
 }
 
+@test "--string and --rename naming a column the header lacks are errors, as --fields is" {
+	write_small_csv
+	ingest --string nosuch small.csv
+	assert_trouble "small.csv:1: no column 'nosuch' (from --string) in the header"
+	assert_output ""
+	ingest --rename name=who --string name small.csv
+	assert_trouble "small.csv:1: no column 'name' (from --string) in the header (--string names a column after --rename)"
+	ingest --rename nosuch=x small.csv
+	assert_trouble "small.csv:1: no column 'nosuch' (from --rename) in the header"
+	# in JSON records each has its own fields: one may lack them
+	printf '{"a":1}\n' >in.ndjson
+	ingest --string nosuch --rename b=c in.ndjson
+	assert_clean_success
+	assert_output '{"a":1}'
+}
+
 @test "--fields on NDJSON keeps the order given; a record without the field lacks it" {
 	printf '{"a":1,"b":"x","c":[1]}\n{"c":2,"a":3}\n' >in.ndjson
 	ingest --fields c,b in.ndjson
@@ -1245,6 +1377,20 @@ EOF
 	printf 'a,src\n1,2\n' >in.csv
 	ingest --add-source src in.csv
 	assert_trouble "in.csv:1: --add-source src: the records have a field 'src' already"
+}
+
+@test "a key an NDJSON or JSON record has twice is written once, where it last was, renamed or not" {
+	printf '%s\n' '{"a":1,"b":2,"a":3}' '{"a":1, "\u0061":2}' '{"a":1, "b":2}' >in.ndjson
+	ingest in.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"b":2,"a":3}' '{"a":2}' '{"a":1, "b":2}')"
+	ingest --rename a=z in.ndjson
+	assert_clean_success
+	assert_output "$(printf '%s\n' '{"b":2,"z":3}' '{"z":2}' '{"z":1,"b":2}')"
+	printf '[{"a":1,"a":2}]\n' >in.json
+	ingest --add-source s in.json
+	assert_clean_success
+	assert_output '{"a":2,"s":"in.json"}'
 }
 
 @test "in NDJSON a record that --rename or --add-source would give a name twice is rejected" {

@@ -340,6 +340,38 @@ static void test_recw(void)
 	ml_recw_free(&w);
 }
 
+static void test_has_duplicates(void)
+{
+	char wide[4096];
+	size_t o = 0;
+
+	ok(parse(S("{}")) == 0 && ml_rec_has_duplicates(r) == 0 &&
+	   parse(S("{\"a\":1}")) == 0 && ml_rec_has_duplicates(r) == 0,
+	   "has_duplicates: no key twice in {} and one field");
+	ok(parse(S("{\"f1\":1,\"f2\":2,\"g1\":3,\"f11\":4,\"\":5}")) == 0 && ml_rec_has_duplicates(r) == 0,
+	   "has_duplicates: keys alike in length and first and last bytes are not duplicates");
+	ok(parse(S("{\"a\":1,\"b\":2,\"a\":3}")) == 0 && ml_rec_has_duplicates(r) == 1,
+	   "has_duplicates finds a key twice");
+	ok(parse(S("{\"\":1,\"b\":2,\"\":3}")) == 0 && ml_rec_has_duplicates(r) == 1,
+	   "has_duplicates finds the empty key twice");
+	ok(parse(S("{\"a\":1,\"\\u0061\":2}")) == 0 && ml_rec_has_duplicates(r) == 1,
+	   "has_duplicates finds a key spelled with an escape the second time");
+	ok(parse(S("{\"a\\u0062\":1,\"ab\":2,\"c\":3}")) == 0 && ml_rec_has_duplicates(r) == 1,
+	   "has_duplicates finds a key spelled with an escape the first time");
+	/* 200 fields: the hash set; k0..k199, then k7 again */
+	o += (size_t)snprintf(wide + o, sizeof wide - o, "{");
+	for (int i = 0; i < 200; i++)
+		o += (size_t)snprintf(wide + o, sizeof wide - o, "%s\"k%d\":%d", i ? "," : "", i, i);
+	size_t open_len = o;
+	o += (size_t)snprintf(wide + o, sizeof wide - o, "}");
+	ok(parse(wide, o) == 0 && ml_rec_has_duplicates(r) == 0, "has_duplicates: 200 keys, none twice");
+	o = open_len + (size_t)snprintf(wide + open_len, sizeof wide - open_len, ",\"k7\":0}");
+	ok(parse(wide, o) == 0 && ml_rec_has_duplicates(r) == 1, "has_duplicates: 201 keys, one twice");
+	o = open_len + (size_t)snprintf(wide + open_len, sizeof wide - open_len, ",\"k\\u0037\":0}");
+	ok(parse(wide, o) == 0 && ml_rec_has_duplicates(r) == 1,
+	   "has_duplicates: 201 keys, one twice with an escape");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir) || !(r = ml_rec_new())) {
@@ -348,6 +380,7 @@ int main(void)
 	}
 	test_parse();
 	test_duplicates_and_keys();
+	test_has_duplicates();
 	test_numbers();
 	test_strings();
 	test_errors();
