@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ml_buf.h"
@@ -828,9 +829,14 @@ int ml_bundle_is_bundle(const char *path)
 {
 	unsigned char head[ML_BUNDLE_HEAD];
 	size_t n = 0;
+	struct stat st;
 	int fd;
 
-	if (!path || strcmp(path, "-") == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* only a file can be looked at and read again: the head of a pipe or
+	 * FIFO would be lost to whoever reads it next (stat, not open, which
+	 * would block or make the writer's next write fail) */
+	if (!path || strcmp(path, "-") == 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	while (n < sizeof head) {
 		ssize_t got = read(fd, head + n, sizeof head - n);

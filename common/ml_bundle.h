@@ -80,8 +80,9 @@ const char *ml_bundle_sha256(const struct ml_bundle *b);
 /* Whether the file at path looks like a bundle (a tar whose first member
  * is manifest.json), without verifying it: for tools that take a bundle or
  * another kind of file in the same argument.  0 for a file that cannot be
- * read, and for "-": standard input cannot be looked at without consuming
- * it (ml_bundle_is_bundle_head serves a caller that keeps what it read). */
+ * read, and for "-", a pipe or a FIFO: they cannot be looked at without
+ * consuming what they hold (ml_bundle_is_bundle_head and
+ * ml_bundle_is_bundle_in serve a caller that keeps what it read). */
 int ml_bundle_is_bundle(const char *path);
 /* The same test on the first n bytes of a file (512 are enough for a
  * bundle this module wrote; ML_BUNDLE_HEAD cover one written with pax

@@ -419,6 +419,20 @@ assert_data_error() {
 	assert_equal "$(field out.ndjson .baseline.bundle)" "\"$(sha256_id "$D/weak.bundle")\""
 }
 
+@test "scored records through a pipe or a FIFO are read whole, as from a file" {
+	ml-eval --label y "$D/logistic.pred.ndjson" >want.ndjson
+	# more than the 10 KiB a bundle's head takes: none of it is lost to a look
+	[ "$(wc -c <"$D/logistic.pred.ndjson")" -gt 20000 ]
+	run --separate-stderr ml-eval --label y <(cat "$D/logistic.pred.ndjson")
+	assert_success
+	assert_equal "$output" "$(cat want.ndjson)"
+	mkfifo fifo
+	cat "$D/logistic.pred.ndjson" >fifo &
+	run --separate-stderr ml-eval --label y fifo
+	assert_success
+	assert_equal "$output" "$(cat want.ndjson)"
+}
+
 @test "--baseline BUNDLE with scored records as the candidate is refused (exit 2)" {
 	run --separate-stderr ml-eval --label y --baseline "$D/gbdt.bundle" "$D/logistic.pred.ndjson"
 	assert_data_error 'baseline'

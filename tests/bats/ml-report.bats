@@ -551,6 +551,15 @@ drift_order() {
 	assert [ "$(jq -c 'select(.section == "profile" and (.title | test("^n42")))' svgs.ndjson)" != "" ]
 }
 
+@test "a profile and a bundle through pipes are read whole, as the files are" {
+	report -o files.html "$D/wide.profile.ndjson" "$D/model.bundle"
+	# more than the 10 KiB a bundle's head takes: none of it is lost to a look
+	[ "$(wc -c <"$D/wide.profile.ndjson")" -gt 20000 ]
+	report -o pipes.html <(cat "$D/wide.profile.ndjson") <(cat "$D/model.bundle")
+	assert_equal "$(sections pipes.html)" "$(sections files.html)"
+	assert_equal "$(page svgs pipes.html | jq -c '[.section, .title]')" "$(page svgs files.html | jq -c '[.section, .title]')"
+}
+
 @test "an unknown format is refused with its name and the formats known: FILE:LINE, exit 2" {
 	cp "$D/profile.ndjson" mixed.ndjson
 	echo '{"format":"mlpipe.bogus","version":1}' >>mixed.ndjson
