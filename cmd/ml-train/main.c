@@ -555,6 +555,13 @@ int main(int argc, char **argv)
 		ml_usage_error("no target: give --target FIELD");
 	if (tr.table.weight && !strcmp(tr.table.weight, tr.table.target))
 		ml_usage_error("--weight: the target cannot be its own weight");
+	/* --features is the features' list, in order: a name twice would be
+	 * two features of one field (--exclude is a set, and a repeat there
+	 * says nothing more) */
+	for (size_t i = 0; i < tr.table.nonly; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(tr.table.only[i], tr.table.only[j]))
+				ml_usage_error("--features: '%s' is given twice", tr.table.only[i]);
 	if (ml_model_check_params(s.algo, &params, &err) < 0)
 		ml_usage_error("%s", err.msg);
 	for (size_t i = 0; i < s.naxes; i++) {

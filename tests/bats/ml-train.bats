@@ -844,3 +844,11 @@ EOF
 	refused "--exclude: no record has 'nosuch'" -t y --exclude nosuch "$BIN"
 	refused "no features" -t y --exclude x,z,color,flag "$BIN"
 }
+
+@test "a field given twice in --features is a usage error naming it, a field given twice in --exclude is excluded once" {
+	refused "^ml-train: --features: 'x' is given twice" -t y -a logistic --features x,z,x "$BIN"
+	assert_regex "$stderr" "Try 'ml-train --help'"
+	refused "--features: 'z' is given twice" -t y --features x,z --features z "$BIN"
+	ml-train -t y -a logistic --exclude z,flag,z -o e.bundle "$BIN"
+	assert_equal "$(manifest e.bundle | jq -c '[.features[].name]')" '["x","color"]'
+}
