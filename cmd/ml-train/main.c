@@ -620,7 +620,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		size_t settings = grid_size(&s);
-		double best_mean = -INFINITY, best_sd = NAN;
+		double best_mean = NAN, best_sd = NAN;
 		ml_buf_addc(&table, '[');
 		for (size_t g = 0; g < settings; g++) {
 			struct ml_params ps;
@@ -649,7 +649,9 @@ int main(int argc, char **argv)
 				ml_out_write(report, member.data, member.len);
 				ml_out_end_record(report);
 			}
-			if (mean > best_mean || (g == 0 && !isnan(mean))) {
+			/* the best mean, the first setting when none has one:
+			 * cv then shows that setting's mean and std */
+			if (g == 0 || mean > best_mean || (isnan(best_mean) && !isnan(mean))) {
 				best_mean = mean;
 				best_sd = sd;
 				best = g;

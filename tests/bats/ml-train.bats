@@ -641,6 +641,19 @@ EOF
 		'[["null","number","number"],null,null]'
 }
 
+@test "when no fold has a metric, the std is null in cv, in the chosen setting's search entry and in --report alike" {
+	printf '%s\n' '{"x":1,"y":0}' '{"x":2,"y":1}' '{"x":3,"y":0}' '{"x":4,"y":1}' >in.ndjson
+	ml-train -t y -p rounds=1 --cv 4 --report r.ndjson -o m.bundle in.ndjson
+	assert_equal "$(member m.bundle metrics.json | jq -c '[.cv.mean, .cv.std, .search[0].mean, .search[0].std]')" \
+		'[null,null,null,null]'
+	assert_equal "$(jq -c '[.mean, .std]' r.ndjson)" '[null,null]'
+	# over a grid, the first setting is chosen and cv shows its mean and std
+	ml-train -t y -a logistic --grid C=0.1,1 --cv 4 -o g.bundle in.ndjson
+	assert_equal "$(member g.bundle metrics.json | jq -c '[.cv.mean, .cv.std, [.search[].std]]')" \
+		'[null,null,[null,null]]'
+	assert_equal "$(manifest g.bundle | jq -c .params)" '{"C":"0.1"}'
+}
+
 @test "--seed fixes the folds: another seed deals them otherwise" {
 	ml-train -t y -a logistic --cv 5 --seed 1 -o a.bundle "$BIN"
 	ml-train -t y -a logistic --cv 5 --seed 2 -o b.bundle "$BIN"
