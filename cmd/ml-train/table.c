@@ -265,7 +265,7 @@ static int string_of(struct table *t, const struct ml_rec *r, size_t i, const ch
 int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 {
 	size_t nf = ml_rec_count(r), row = t->nrows;
-	int have_target = 0;
+	int have_target = 0, noted = 0;
 
 	if (row == t->rowcap && grow_rows(t) < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
@@ -297,11 +297,17 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 						  c->name, "a number");
 			/* the table holds 32-bit floats: 1e39 is finite as a
 			 * double and infinite here (XGBoost then refused the
-			 * whole matrix, with no place) */
-			if (!isfinite((float)x) && !is_target && !is_weight)
-				return ml_err_set(err, ML_ERR_DATA,
-						  "field '%s': %g does not fit the model's 32-bit floats",
-						  c->name, x);
+			 * whole matrix, or its labels, with no place) */
+			if (!isfinite((float)x)) {
+				if (!is_target && (!is_weight || t->float_labels))
+					return ml_err_set(err, ML_ERR_DATA, "field '%s': %g does not fit "
+							  "the model's 32-bit floats", c->name, x);
+				if (is_target && t->float_labels && t->wide_target.kind == ML_ERR_NONE) {
+					ml_err_set(&t->wide_target, ML_ERR_DATA, "field '%s': %g does not fit "
+						   "the model's 32-bit floats", c->name, x);
+					noted = 1;
+				}
+			}
 			c->cell[row] = float_bits((float)x);
 			if (is_target)
 				t->y[row] = x, have_target = 1;
@@ -342,7 +348,7 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 	if (!have_target)
 		return ml_err_set(err, ML_ERR_DATA, "no value for the target '%s'", t->target);
 	t->nrows++;
-	return 0;
+	return noted;
 }
 
 void table_free(struct table *t)

@@ -827,6 +827,23 @@ EOF
 	refused "target.ndjson:2: field 'y'" -t y target.ndjson
 }
 
+@test "for gbdt a regression target, a weight or a --valid value beyond a 32-bit float is refused with its file and line; a class of any size is not" {
+	printf '%s\n' '{"x":1,"y":1}' '{"x":2,"y":1e39}' '{"x":3,"y":5}' >big.ndjson
+	refused "^ml-train: big.ndjson:2: field 'y': 1e\\+39 does not fit the model's 32-bit floats$" -t y big.ndjson
+	# linear takes doubles
+	ml-train -t y -a linear -o linear.bundle big.ndjson
+	# two values make classes, which XGBoost gets as 0 and 1
+	printf '%s\n' '{"x":1,"y":1e39}' '{"x":2,"y":1}' '{"x":3,"y":1}' '{"x":4,"y":1e39}' >cls.ndjson
+	ml-train -t y -p rounds=2 -o cls.bundle cls.ndjson
+	assert_equal "$(manifest cls.bundle | jq -c .classes)" '[1,1e+39]'
+	printf '%s\n' '{"x":1,"y":1,"w":1}' '{"x":2,"y":2}' '{"x":3,"y":5,"w":1e39}' >w.ndjson
+	refused "^ml-train: w.ndjson:3: field 'w': 1e\\+39 does not fit the model's 32-bit floats$" -t y --weight w w.ndjson
+	printf '%s\n' '{"x":1,"y":1}' '{"x":2,"y":2}' '{"x":3,"y":5}' >ok.ndjson
+	refused "^ml-train: big.ndjson:2: field 'y': 1e\\+39 does not fit" -t y -p rounds=3 --valid big.ndjson --early-stop 1 ok.ndjson
+	printf '%s\n' '{"x":1,"y":1}' '{"x":1e39,"y":2}' >bigx.ndjson
+	refused "^ml-train: bigx.ndjson:2: field 'x': 1e39 does not fit the model's 32-bit floats$" -t y -p rounds=3 --valid bigx.ndjson --early-stop 1 ok.ndjson
+}
+
 @test "a malformed line is refused with its file and line" {
 	{ head -3 "$BIN"; echo '{"x": 1,'; } >bad.ndjson
 	refused "bad.ndjson:4: " -t y bad.ndjson
