@@ -207,9 +207,9 @@ static int settle_kind(struct tcol *c, enum tcol_kind k, size_t nrows, struct ml
 	return 0;
 }
 
-/* The column of field i of r, added when new.  Records mostly have their
- * fields in the same order, so the column field i had in the last record
- * is tried before the names are hashed. */
+/* The column of field i of r, added when new, and then t->at[i].  Records
+ * mostly have their fields in the same order, so the column field i had
+ * in the last record is tried before the names are hashed. */
 static struct tcol *column_of(struct table *t, const struct ml_rec *r, size_t i, struct ml_err *err)
 {
 	size_t klen;
@@ -274,11 +274,17 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			? MISSING_CODE : float_bits(NAN);
 	if (t->w)
 		t->w[row] = 1;
+	/* a key given twice counts once, by its last value, as jq, ml-predict
+	 * and the profile read it: the earlier ones are not even checked */
 	for (size_t i = 0; i < nf; i++) {
 		struct tcol *c = column_of(t, r, i, err);
 		if (!c)
 			return -1;
-		if (!c->used)
+		c->last = i;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		struct tcol *c = t->at[i];
+		if (!c->used || c->last != i)
 			continue;
 		int is_target = c->is_target, is_weight = c->is_weight;
 		enum ml_json_type type = ml_rec_type(r, i);

@@ -32,6 +32,7 @@ struct tcol {
 	size_t nslots;
 	int used;		/* a feature, the target or the weight */
 	int is_target, is_weight;
+	size_t last;		/* its last field in the record being added */
 };
 
 struct table {

@@ -844,6 +844,24 @@ EOF
 	refused "^ml-train: bigx.ndjson:2: field 'x': 1e39 does not fit the model's 32-bit floats$" -t y -p rounds=3 --valid bigx.ndjson --early-stop 1 ok.ndjson
 }
 
+@test "a key given twice in a record counts by its last value only, as jq reads it: the earlier ones are not checked, and the profile is still ml-stats'" {
+	printf '%s\n' '{"x":1,"s":"u","y":0}' '{"x":"a","x":3,"y":1,"s":"v"}' \
+		'{"x":5,"x":null,"y":"no","y":0,"s":["z"],"s":"u"}' '{"x":2,"y":1,"s":"v"}' \
+		'{"x":{"o":1},"x":4,"y":0,"s":"u"}' '{"x":6,"y":1,"s":"v"}' >dup.ndjson
+	ml-train -t y -a logistic -o m.bundle dup.ndjson
+	# the mean of x as jq sees it: 1, 3, null, 2, 4, 6
+	assert_equal "$(jq -s -c '[.[].x | numbers] | add / length' dup.ndjson)" 3.2
+	assert_equal "$(member m.bundle preprocess.json | jq -c '[.features[] | [.name, .mean, .values]]')" \
+		'[["x",3.2,null],["s",null,["u","v"]]]'
+	assert_equal "$(manifest m.bundle | jq -c '[.classes, .training.records]')" '[[0,1],6]'
+	ml-stats dup.ndjson >want.ndjson
+	assert_bytes_equal want.ndjson <(member m.bundle profile.ndjson)
+	# the same records without the earlier keys give the same model
+	jq -c . dup.ndjson >last.ndjson
+	ml-train -t y -a logistic -o last.bundle last.ndjson
+	assert_bytes_equal <(member m.bundle model.json) <(member last.bundle model.json)
+}
+
 @test "a malformed line is refused with its file and line" {
 	{ head -3 "$BIN"; echo '{"x": 1,'; } >bad.ndjson
 	refused "bad.ndjson:4: " -t y bad.ndjson
