@@ -136,6 +136,7 @@ static int make_dmatrix(const struct ml_dataset *d, DMatrixHandle *out, struct m
 		float *f = malloc((n ? n : 1) * sizeof *f);
 		if (!f) {
 			XGDMatrixFree(*out);
+			*out = NULL;
 			return ml_err_set(err, ML_ERR_IO, "out of memory");
 		}
 		for (size_t i = 0; i < n; i++)
@@ -143,7 +144,10 @@ static int make_dmatrix(const struct ml_dataset *d, DMatrixHandle *out, struct m
 		int rc = XGDMatrixSetFloatInfo(*out, pass ? "weight" : "label", f, (bst_ulong)n);
 		free(f);
 		if (rc != 0) {
+			/* the caller frees what is still set: --valid's matrix
+			 * was freed twice */
 			XGDMatrixFree(*out);
+			*out = NULL;
 			return xgb_fail(err, "cannot set labels");
 		}
 	}

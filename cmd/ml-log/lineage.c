@@ -318,10 +318,10 @@ static int producers(const struct lin_index *ix, size_t a, int all, size_t befor
 }
 
 /* The inputs to show under run: each hash once, its inputs then the
- * hashes its params name, leaving out those on the path from the root
- * (a step that passes its input through unchanged would loop). */
-static int inputs(const struct lin_index *ix, size_t run, const unsigned *on_path,
-		  size_t *listed_by, struct child **kids, size_t *n)
+ * hashes its params name (those on the path from the root are shown too,
+ * and not followed: see lin_walk). */
+static int inputs(const struct lin_index *ix, size_t run, size_t *listed_by, struct child **kids,
+		  size_t *n)
 {
 	const struct log_run *r = &ix->log->runs[run];
 	size_t total = r->ninputs + r->nids;
@@ -340,7 +340,7 @@ static int inputs(const struct lin_index *ix, size_t run, const unsigned *on_pat
 		size_t a = find(ix, via_param ? r->ids[idx].sha : r->inputs[idx].sha);
 		/* listed_by[a]: the run (+ 1) that listed a last, so that a
 		 * merge of thousands of shards is no square */
-		if (a == NONE || on_path[a] || listed_by[a] == run + 1)
+		if (a == NONE || listed_by[a] == run + 1)
 			continue;
 		listed_by[a] = run + 1;
 		(*kids)[(*n)++] = (struct child){.run = run, .in = {.via_param = via_param, .index = idx},
@@ -445,15 +445,18 @@ int lin_walk(const struct lin_index *ix, const unsigned char sha[SHA_BYTES], int
 				seen[c.run] = 1;
 				f.is_run = 1;
 				f.run = c.run;
-				if (inputs(ix, c.run, on_path, listed_by, &f.kids, &f.nkids) < 0)
+				if (inputs(ix, c.run, listed_by, &f.kids, &f.nkids) < 0)
 					goto out;
 			}
 		} else {
 			node.kind = LIN_INPUT;
 			node.in = c.in;
 			node.source = !made_before(ix, c.art, all ? NONE : c.run);
+			/* an input on the path from the root is a leaf: a step
+			 * that passes its input through unchanged would loop */
+			node.seen = !node.source && on_path[c.art];
 			/* the runs that made it are (level + 2) / 2 runs back */
-			expand = !node.source && (node.level + 2) / 2 <= max_depth;
+			expand = !node.source && !node.seen && (node.level + 2) / 2 <= max_depth;
 			if (expand) {
 				f.art = c.art;
 				if (producers(ix, c.art, all, c.run, &f.kids, &f.nkids) < 0)

@@ -137,7 +137,8 @@ struct lin_node {
 	size_t run;		/* LIN_RUN: the run; LIN_INPUT: the run that read it */
 	uint32_t out;		/* LIN_RUN: the output that is the parent artifact */
 	struct lin_input in;	/* LIN_INPUT */
-	int seen;		/* LIN_RUN: told before, not expanded again */
+	int seen;		/* LIN_RUN: told before, LIN_INPUT: on the path
+				 * above; not expanded again */
 	int source;		/* LIN_ROOT, LIN_INPUT: no run made it */
 };
 

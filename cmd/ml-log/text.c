@@ -142,7 +142,7 @@ static int put_size(struct ml_buf *b, const struct log_io *io)
 
 /* An artifact's line: short id, what the log calls it, its size. */
 static int put_artifact(struct ml_buf *b, const unsigned char sha[SHA_BYTES], const char *path,
-			const char *param, const struct log_io *io, int source)
+			const char *param, const struct log_io *io, int source, int seen)
 {
 	char id[ML_SHA256_ID_SIZE];
 	int rc;
@@ -160,6 +160,8 @@ static int put_artifact(struct ml_buf *b, const unsigned char sha[SHA_BYTES], co
 	rc |= put_size(b, io);
 	if (source)
 		rc |= ml_buf_adds(b, "  (source)");
+	if (seen)
+		rc |= ml_buf_adds(b, "  (see above)");
 	return rc | ml_buf_addc(b, '\n');
 }
 
@@ -275,7 +277,7 @@ int tree_emit(void *ctx, const struct lin_node *node, struct ml_err *err)
 		const char *param = NULL;
 		const struct log_io *io = lin_root_io(t->ix, t->sha, &param);
 		const char *path = t->root_path ? t->root_path : io ? io->path : NULL;
-		rc = put_artifact(b, t->sha, path, t->root_path || io ? NULL : param, io, node->source);
+		rc = put_artifact(b, t->sha, path, t->root_path || io ? NULL : param, io, node->source, 0);
 		goto write;
 	}
 	if (node->level >= t->cap) {
@@ -296,10 +298,10 @@ int tree_emit(void *ctx, const struct lin_node *node, struct ml_err *err)
 		rc |= put_run(b, r, node->seen);
 	} else if (node->in.via_param) {
 		const struct log_param_id *p = &r->ids[node->in.index];
-		rc |= put_artifact(b, p->sha, NULL, p->name, NULL, node->source);
+		rc |= put_artifact(b, p->sha, NULL, p->name, NULL, node->source, node->seen);
 	} else {
 		const struct log_io *in = &r->inputs[node->in.index];
-		rc |= put_artifact(b, in->sha, in->path, NULL, in, node->source);
+		rc |= put_artifact(b, in->sha, in->path, NULL, in, node->source, node->seen);
 	}
 write:
 	if (rc < 0)

@@ -335,6 +335,16 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		ml_usage_error("no bundle: give the model bundle ml-train wrote");
 	const char *bundle_path = argv[optind++];
+	/* a bundle read from standard input leaves nothing there for the
+	 * records, which come from it when no FILE is given */
+	if (!show_info && !strcmp(bundle_path, "-")) {
+		int records_stdin = optind == argc;
+		for (int i = optind; i < argc; i++)
+			records_stdin |= !strcmp(argv[i], "-");
+		if (records_stdin)
+			ml_usage_error("standard input (-) can be read only once: with the bundle "
+				       "as -, give the records as files");
+	}
 
 	ml_cli_distinct_outputs(2, (const char *const[]){output ? "-o" : "the output", "--reject"},
 				(const char *const[]){output ? output : "-", reject_path});

@@ -586,6 +586,11 @@ int design_build(struct design *d, struct table *t, int task, int standardize,
 		return ml_err_set(err, ML_ERR_DATA, "no record has the target '%s'", t->target);
 	if (decide_task(d, t, target, task, err) < 0)
 		return -1;
+	/* a class goes to XGBoost as its index, a value as it is */
+	if (d->task == ML_TASK_REGRESSION && t->wide_target.kind != ML_ERR_NONE) {
+		*err = t->wide_target;
+		return -1;
+	}
 	for (size_t i = 0; i < t->nonly; i++)
 		if (!table_find(t, t->only[i]))
 			return ml_err_set(err, ML_ERR_USAGE, "--features: no record has '%s'", t->only[i]);

@@ -81,7 +81,12 @@ static int target_of(const struct design *d, const struct ml_rec *r, const char 
 	if (d->task == ML_TASK_REGRESSION) {
 		if (t != ML_JSON_NUMBER)
 			return ml_err_set(err, ML_ERR_DATA, "the target '%s' is not a number", target);
-		return ml_rec_number(r, (size_t)i, y);
+		ml_rec_number(r, (size_t)i, y);
+		/* --valid is for gbdt, and XGBoost takes the values as floats */
+		if (!isfinite((float)*y))
+			return ml_err_set(err, ML_ERR_DATA, "field '%s': %g does not fit the model's "
+					  "32-bit floats", target, *y);
+		return 0;
 	}
 	struct ml_buf s = {0};
 	ml_buf_reset(tmp);
@@ -96,6 +101,30 @@ static int target_of(const struct design *d, const struct ml_rec *r, const char 
 		}
 	return ml_err_set(err, ML_ERR_DATA, "the target '%s' is %s, not a class of the training data",
 			  target, tmp->data);
+}
+
+/* A feature of an encoded row that does not fit a 32-bit float (1e39, as
+ * ml-predict refuses it), named in err. */
+static int row_fits(const struct design *d, const struct ml_rec *r, const float *row,
+		    struct ml_err *err)
+{
+	for (size_t fi = 0; fi < d->enc.nfeatures; fi++) {
+		const struct ml_feature *f = &d->enc.features[fi];
+		for (size_t k = 0; k < f->width; k++) {
+			if (!isinf(row[f->col + k]))
+				continue;
+			ssize_t at = ml_rec_find(r, f->name, f->name_len);
+			double x = INFINITY;
+			size_t len = 0;
+			const char *text = at < 0 ? "" : ml_rec_value_raw(r, (size_t)at, &len);
+			if (at >= 0)
+				ml_rec_number(r, (size_t)at, &x);
+			return ml_err_set(err, ML_ERR_DATA, "field '%s': %.*s does not fit %s", f->name,
+					  len > 32 ? 32 : (int)len, text,
+					  isfinite(x) ? "the model's 32-bit floats" : "a double");
+		}
+	}
+	return 0;
 }
 
 /* The --valid records, encoded as the training data. */
@@ -138,6 +167,7 @@ static int read_valid(const char *path, const struct design *d, const char *targ
 		}
 		if (ml_rec_parse(r, line, len, err) < 0 ||
 		    ml_encode_record(&d->enc, r, v->x + v->n * p, &tmp, err) < 0 ||
+		    row_fits(d, r, v->x + v->n * p, err) < 0 ||
 		    target_of(d, r, target, &v->y[v->n], &tmp, err) < 0) {
 			rc = ml_err_prefix(err, "%s:%llu", ml_in_name(in),
 					   (unsigned long long)ml_lines_number(lines));
@@ -555,6 +585,14 @@ int main(int argc, char **argv)
 		ml_usage_error("no target: give --target FIELD");
 	if (tr.table.weight && !strcmp(tr.table.weight, tr.table.target))
 		ml_usage_error("--weight: the target cannot be its own weight");
+	tr.table.float_labels = s.algo == ML_ALGO_GBDT;
+	/* --features is the features' list, in order: a name twice would be
+	 * two features of one field (--exclude is a set, and a repeat there
+	 * says nothing more) */
+	for (size_t i = 0; i < tr.table.nonly; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(tr.table.only[i], tr.table.only[j]))
+				ml_usage_error("--features: '%s' is given twice", tr.table.only[i]);
 	if (ml_model_check_params(s.algo, &params, &err) < 0)
 		ml_usage_error("%s", err.msg);
 	for (size_t i = 0; i < s.naxes; i++) {
@@ -615,7 +653,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		size_t settings = grid_size(&s);
-		double best_mean = -INFINITY, best_sd = NAN;
+		double best_mean = NAN, best_sd = NAN;
 		ml_buf_addc(&table, '[');
 		for (size_t g = 0; g < settings; g++) {
 			struct ml_params ps;
@@ -644,7 +682,9 @@ int main(int argc, char **argv)
 				ml_out_write(report, member.data, member.len);
 				ml_out_end_record(report);
 			}
-			if (mean > best_mean || (g == 0 && !isnan(mean))) {
+			/* the best mean, the first setting when none has one:
+			 * cv then shows that setting's mean and std */
+			if (g == 0 || mean > best_mean || (isnan(best_mean) && !isnan(mean))) {
 				best_mean = mean;
 				best_sd = sd;
 				best = g;

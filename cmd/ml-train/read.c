@@ -191,10 +191,13 @@ static int parse_block(struct reader *rd, struct block *b)
 		if (ml_json_skip_ws(text, text + n) == text + n)
 			continue;
 		struct ml_rec *r = next_rec(b, line);
+		int rc = 0;
 		if (!r)
 			return ml_err_set(err, ML_ERR_IO, "out of memory");
-		if (ml_rec_parse(r, text, n, err) < 0 || table_add(rd->table, r, err) < 0)
+		if (ml_rec_parse(r, text, n, err) < 0 || (rc = table_add(rd->table, r, err)) < 0)
 			return ml_err_prefix(err, "%s:%llu", b->file, (unsigned long long)line);
+		if (rc > 0)
+			ml_err_prefix(&rd->table->wide_target, "%s:%llu", b->file, (unsigned long long)line);
 	}
 	return 0;
 }

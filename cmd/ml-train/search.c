@@ -142,9 +142,10 @@ int cross_validate(const struct design *d, const double *w, const struct search 
 	if (rc < 0)
 		return ml_err_prefix(err, "cross-validation");
 	*mean = sum / s->folds;
-	/* the sample standard deviation over the folds */
+	/* the sample standard deviation over the folds; like the mean, NaN
+	 * (null) when a fold's metric is (a NaN var is not > 0) */
 	double var = s->folds > 1 ? (sum2 - sum * sum / s->folds) / (s->folds - 1) : 0;
-	*sd = var > 0 ? sqrt(var) : 0;
+	*sd = isnan(var) ? NAN : var > 0 ? sqrt(var) : 0;
 	return 0;
 }
 

@@ -207,9 +207,9 @@ static int settle_kind(struct tcol *c, enum tcol_kind k, size_t nrows, struct ml
 	return 0;
 }
 
-/* The column of field i of r, added when new.  Records mostly have their
- * fields in the same order, so the column field i had in the last record
- * is tried before the names are hashed. */
+/* The column of field i of r, added when new, and then t->at[i].  Records
+ * mostly have their fields in the same order, so the column field i had
+ * in the last record is tried before the names are hashed. */
 static struct tcol *column_of(struct table *t, const struct ml_rec *r, size_t i, struct ml_err *err)
 {
 	size_t klen;
@@ -265,7 +265,7 @@ static int string_of(struct table *t, const struct ml_rec *r, size_t i, const ch
 int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 {
 	size_t nf = ml_rec_count(r), row = t->nrows;
-	int have_target = 0;
+	int have_target = 0, noted = 0;
 
 	if (row == t->rowcap && grow_rows(t) < 0)
 		return ml_err_set(err, ML_ERR_IO, "out of memory");
@@ -274,11 +274,17 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 			? MISSING_CODE : float_bits(NAN);
 	if (t->w)
 		t->w[row] = 1;
+	/* a key given twice counts once, by its last value, as jq, ml-predict
+	 * and the profile read it: the earlier ones are not even checked */
 	for (size_t i = 0; i < nf; i++) {
 		struct tcol *c = column_of(t, r, i, err);
 		if (!c)
 			return -1;
-		if (!c->used)
+		c->last = i;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		struct tcol *c = t->at[i];
+		if (!c->used || c->last != i)
 			continue;
 		int is_target = c->is_target, is_weight = c->is_weight;
 		enum ml_json_type type = ml_rec_type(r, i);
@@ -297,11 +303,17 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 						  c->name, "a number");
 			/* the table holds 32-bit floats: 1e39 is finite as a
 			 * double and infinite here (XGBoost then refused the
-			 * whole matrix, with no place) */
-			if (!isfinite((float)x) && !is_target && !is_weight)
-				return ml_err_set(err, ML_ERR_DATA,
-						  "field '%s': %g does not fit the model's 32-bit floats",
-						  c->name, x);
+			 * whole matrix, or its labels, with no place) */
+			if (!isfinite((float)x)) {
+				if (!is_target && (!is_weight || t->float_labels))
+					return ml_err_set(err, ML_ERR_DATA, "field '%s': %g does not fit "
+							  "the model's 32-bit floats", c->name, x);
+				if (is_target && t->float_labels && t->wide_target.kind == ML_ERR_NONE) {
+					ml_err_set(&t->wide_target, ML_ERR_DATA, "field '%s': %g does not fit "
+						   "the model's 32-bit floats", c->name, x);
+					noted = 1;
+				}
+			}
 			c->cell[row] = float_bits((float)x);
 			if (is_target)
 				t->y[row] = x, have_target = 1;
@@ -342,7 +354,7 @@ int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err)
 	if (!have_target)
 		return ml_err_set(err, ML_ERR_DATA, "no value for the target '%s'", t->target);
 	t->nrows++;
-	return 0;
+	return noted;
 }
 
 void table_free(struct table *t)

@@ -32,6 +32,7 @@ struct tcol {
 	size_t nslots;
 	int used;		/* a feature, the target or the weight */
 	int is_target, is_weight;
+	size_t last;		/* its last field in the record being added */
 };
 
 struct table {
@@ -49,10 +50,18 @@ struct table {
 	size_t nonly;
 	char **exclude;
 	size_t nexclude;
+	/* XGBoost takes the weight, and the target of a regression, as 32-bit
+	 * floats; the task is known only once every record is read, so the
+	 * first target too large for a float is kept here, with its place
+	 * (kind ML_ERR_NONE: none) */
+	int float_labels;
+	struct ml_err wide_target;
 	struct ml_buf scratch;
 };
 
-/* Adds one record; err says which field and why when it cannot. */
+/* Adds one record: 0, or 1 when its target is the first too large for a
+ * float with float_labels (wide_target then wants the record's place), or
+ * -1 with err saying which field and why when it cannot. */
 int table_add(struct table *t, const struct ml_rec *r, struct ml_err *err);
 /* The column named name, or NULL. */
 struct tcol *table_find(const struct table *t, const char *name);

@@ -703,6 +703,30 @@ EOF
 		"$(printf '%s\n' "$(sha256_id raw.csv)" "$(sha256_id schema.json)" | sort | tr '\n' ' ')"
 }
 
+@test "an input a step passes through unchanged is shown under it as a leaf: a source when no run made it, else (see above)" {
+	log_on
+	make_raw
+	sed -i '/^77,/d' raw.csv
+	ML_RUN_LOG=off ml-ingest raw.csv >in.ndjson
+	local X SCHEMA BUNDLE
+	X=$(sha256_id in.ndjson)
+	SCHEMA=$(sha256_id schema.json)
+	cat in.ndjson | ml-validate -s schema.json | ml-train -t y -a linear -o pipe.bundle
+	BUNDLE=$(sha256_id pipe.bundle)
+	lineage pipe.bundle
+	assert_equal "$(edges)" "1 ml-train $BUNDLE $X input false
+2 ml-validate $X $X input true
+2 ml-validate $X $SCHEMA param schema_sha256 true"
+	# a run made it: the leaf is not a source, and nothing is under it
+	ml-ingest raw.csv | ml-validate -s schema.json | ml-split --ratio train=0.8,test=0.2 -o train=train.ndjson -o test=test.ndjson
+	lineage train.ndjson
+	assert_equal "$(edges | cut -d' ' -f2- | tr '\n' '|')" \
+		"ml-split $(sha256_id train.ndjson) $X input false|ml-validate $X $X input false|ml-validate $X $SCHEMA param schema_sha256 true|ml-ingest $X $(sha256_id raw.csv) input true|"
+	run --separate-stderr ml-log lineage train.ndjson -f text
+	assert_success
+	assert_lines_matching 1 "│  ├─ sha256:$(hex "$X" | cut -c1-12) +- +199 records +\(see above\)$"
+}
+
 @test "lineage of a model promoted to production reaches the promotion, the evaluation and the training" {
 	local promote
 	if [ -n "${ML_BIN:-}" ]; then
@@ -739,7 +763,8 @@ EOF
 	# the register run read only the bundle: another step than the promotion
 	assert_line --regexp "^1 ml-promote $BUNDLE $METRICS input false$"
 	assert_line --regexp "^2 ml-eval $METRICS [^ ]+ input false$"
-	assert_line --regexp "^1 ml-promote $BUNDLE null"
+	# the bundle it read is the object it stored: a leaf on the path
+	assert_equal "$(jq -r 'select(.run.argv[1] == "register") | "\(.depth) \(.input.sha256)"' out.ndjson)" "1 $BUNDLE"
 }
 
 # --- conventions -------------------------------------------------------------------------

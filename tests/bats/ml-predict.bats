@@ -523,6 +523,21 @@ huge_int() {
 	assert_no_temp_files
 }
 
+@test "a bundle read from standard input with the records from standard input too is a usage error" {
+	head -3 "$BIN" >a.ndjson
+	run --separate-stderr ml-predict - <"$D/bin-gbdt.bundle"
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "ml-predict: standard input (-) can be read only once: with the bundle as -, give the records as files"
+	assert_regex "$stderr" "Try 'ml-predict --help'"
+	run --separate-stderr ml-predict - a.ndjson - <"$D/bin-gbdt.bundle"
+	assert_equal "$status" 2
+	assert_regex "$stderr" "^ml-predict: standard input \\(-\\) can be read only once"
+	# --info reads no records
+	run --separate-stderr ml-predict --info - <"$D/bin-gbdt.bundle"
+	assert_success
+}
+
 @test "no bundle is a usage error" {
 	run --separate-stderr ml-predict
 	assert_equal "$status" 2

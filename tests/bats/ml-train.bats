@@ -641,6 +641,19 @@ EOF
 		'[["null","number","number"],null,null]'
 }
 
+@test "when no fold has a metric, the std is null in cv, in the chosen setting's search entry and in --report alike" {
+	printf '%s\n' '{"x":1,"y":0}' '{"x":2,"y":1}' '{"x":3,"y":0}' '{"x":4,"y":1}' >in.ndjson
+	ml-train -t y -p rounds=1 --cv 4 --report r.ndjson -o m.bundle in.ndjson
+	assert_equal "$(member m.bundle metrics.json | jq -c '[.cv.mean, .cv.std, .search[0].mean, .search[0].std]')" \
+		'[null,null,null,null]'
+	assert_equal "$(jq -c '[.mean, .std]' r.ndjson)" '[null,null]'
+	# over a grid, the first setting is chosen and cv shows its mean and std
+	ml-train -t y -a logistic --grid C=0.1,1 --cv 4 -o g.bundle in.ndjson
+	assert_equal "$(member g.bundle metrics.json | jq -c '[.cv.mean, .cv.std, [.search[].std]]')" \
+		'[null,null,[null,null]]'
+	assert_equal "$(manifest g.bundle | jq -c .params)" '{"C":"0.1"}'
+}
+
 @test "--seed fixes the folds: another seed deals them otherwise" {
 	ml-train -t y -a logistic --cv 5 --seed 1 -o a.bundle "$BIN"
 	ml-train -t y -a logistic --cv 5 --seed 2 -o b.bundle "$BIN"
@@ -814,6 +827,41 @@ EOF
 	refused "target.ndjson:2: field 'y'" -t y target.ndjson
 }
 
+@test "for gbdt a regression target, a weight or a --valid value beyond a 32-bit float is refused with its file and line; a class of any size is not" {
+	printf '%s\n' '{"x":1,"y":1}' '{"x":2,"y":1e39}' '{"x":3,"y":5}' >big.ndjson
+	refused "^ml-train: big.ndjson:2: field 'y': 1e\\+39 does not fit the model's 32-bit floats$" -t y big.ndjson
+	# linear takes doubles
+	ml-train -t y -a linear -o linear.bundle big.ndjson
+	# two values make classes, which XGBoost gets as 0 and 1
+	printf '%s\n' '{"x":1,"y":1e39}' '{"x":2,"y":1}' '{"x":3,"y":1}' '{"x":4,"y":1e39}' >cls.ndjson
+	ml-train -t y -p rounds=2 -o cls.bundle cls.ndjson
+	assert_equal "$(manifest cls.bundle | jq -c .classes)" '[1,1e+39]'
+	printf '%s\n' '{"x":1,"y":1,"w":1}' '{"x":2,"y":2}' '{"x":3,"y":5,"w":1e39}' >w.ndjson
+	refused "^ml-train: w.ndjson:3: field 'w': 1e\\+39 does not fit the model's 32-bit floats$" -t y --weight w w.ndjson
+	printf '%s\n' '{"x":1,"y":1}' '{"x":2,"y":2}' '{"x":3,"y":5}' >ok.ndjson
+	refused "^ml-train: big.ndjson:2: field 'y': 1e\\+39 does not fit" -t y -p rounds=3 --valid big.ndjson --early-stop 1 ok.ndjson
+	printf '%s\n' '{"x":1,"y":1}' '{"x":1e39,"y":2}' >bigx.ndjson
+	refused "^ml-train: bigx.ndjson:2: field 'x': 1e39 does not fit the model's 32-bit floats$" -t y -p rounds=3 --valid bigx.ndjson --early-stop 1 ok.ndjson
+}
+
+@test "a key given twice in a record counts by its last value only, as jq reads it: the earlier ones are not checked, and the profile is still ml-stats'" {
+	printf '%s\n' '{"x":1,"s":"u","y":0}' '{"x":"a","x":3,"y":1,"s":"v"}' \
+		'{"x":5,"x":null,"y":"no","y":0,"s":["z"],"s":"u"}' '{"x":2,"y":1,"s":"v"}' \
+		'{"x":{"o":1},"x":4,"y":0,"s":"u"}' '{"x":6,"y":1,"s":"v"}' >dup.ndjson
+	ml-train -t y -a logistic -o m.bundle dup.ndjson
+	# the mean of x as jq sees it: 1, 3, null, 2, 4, 6
+	assert_equal "$(jq -s -c '[.[].x | numbers] | add / length' dup.ndjson)" 3.2
+	assert_equal "$(member m.bundle preprocess.json | jq -c '[.features[] | [.name, .mean, .values]]')" \
+		'[["x",3.2,null],["s",null,["u","v"]]]'
+	assert_equal "$(manifest m.bundle | jq -c '[.classes, .training.records]')" '[[0,1],6]'
+	ml-stats dup.ndjson >want.ndjson
+	assert_bytes_equal want.ndjson <(member m.bundle profile.ndjson)
+	# the same records without the earlier keys give the same model
+	jq -c . dup.ndjson >last.ndjson
+	ml-train -t y -a logistic -o last.bundle last.ndjson
+	assert_bytes_equal <(member m.bundle model.json) <(member last.bundle model.json)
+}
+
 @test "a malformed line is refused with its file and line" {
 	{ head -3 "$BIN"; echo '{"x": 1,'; } >bad.ndjson
 	refused "bad.ndjson:4: " -t y bad.ndjson
@@ -843,4 +891,12 @@ EOF
 	refused "--features: no record has 'nosuch'" -t y --features x,nosuch "$BIN"
 	refused "--exclude: no record has 'nosuch'" -t y --exclude nosuch "$BIN"
 	refused "no features" -t y --exclude x,z,color,flag "$BIN"
+}
+
+@test "a field given twice in --features is a usage error naming it, a field given twice in --exclude is excluded once" {
+	refused "^ml-train: --features: 'x' is given twice" -t y -a logistic --features x,z,x "$BIN"
+	assert_regex "$stderr" "Try 'ml-train --help'"
+	refused "--features: 'z' is given twice" -t y --features x,z --features z "$BIN"
+	ml-train -t y -a logistic --exclude z,flag,z -o e.bundle "$BIN"
+	assert_equal "$(manifest e.bundle | jq -c '[.features[].name]')" '["x","color"]'
 }
