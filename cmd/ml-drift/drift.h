@@ -71,6 +71,9 @@ struct column_result {
 	double threshold;
 	int drifted;
 	struct ml_buf detail;		/* the rest of the line: ",\"key\":..." */
+	/* values left out of the statistics besides missing ones, by side
+	 * (0 reference, 1 current): of another type, and non-finite numbers */
+	uint64_t other_types[2], nonfinite[2];
 };
 
 /* Compares a numeric column; fills r (its detail included); 0 or -1. */

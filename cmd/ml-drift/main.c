@@ -136,17 +136,22 @@ static uint64_t other_types(const struct ml_column *c, const char *kind)
 	return present - own;
 }
 
-/* Appends what each side's statistics left out besides missing values:
- * values of other types, and for numbers the non-finite ones. */
-static void put_left_out(struct ml_buf *b, const struct ml_column *rc, const struct ml_column *cc,
+/* Keeps, and appends to r's line, what each side's statistics left out
+ * besides missing values: values of other types, and for numbers the
+ * non-finite ones. */
+static void put_left_out(struct column_result *r, const struct ml_column *rc, const struct ml_column *cc,
 			 const char *kind)
 {
-	ml_buf_printf(b, ",\"other_types\":{\"reference\":%llu,\"current\":%llu}",
-		      (unsigned long long)other_types(rc, kind), (unsigned long long)other_types(cc, kind));
-	if (strcmp(kind, "number") == 0)
-		ml_buf_printf(b, ",\"nonfinite\":{\"reference\":%llu,\"current\":%llu}",
-			      (unsigned long long)(rc ? rc->num.nonfinite : 0),
-			      (unsigned long long)(cc ? cc->num.nonfinite : 0));
+	r->other_types[0] = other_types(rc, kind);
+	r->other_types[1] = other_types(cc, kind);
+	ml_buf_printf(&r->detail, ",\"other_types\":{\"reference\":%llu,\"current\":%llu}",
+		      (unsigned long long)r->other_types[0], (unsigned long long)r->other_types[1]);
+	if (strcmp(kind, "number") == 0) {
+		r->nonfinite[0] = rc ? rc->num.nonfinite : 0;
+		r->nonfinite[1] = cc ? cc->num.nonfinite : 0;
+		ml_buf_printf(&r->detail, ",\"nonfinite\":{\"reference\":%llu,\"current\":%llu}",
+			      (unsigned long long)r->nonfinite[0], (unsigned long long)r->nonfinite[1]);
+	}
 }
 
 static double missing_rate(const struct ml_profile *p, const struct ml_column *c)
@@ -252,6 +257,23 @@ static void write_text(struct ml_buf *t, const struct column_result *r, size_t n
 		ml_buf_adds(t, r[i].drifted ? "DRIFT" : "ok");
 		ml_buf_addc(t, '\n');
 	}
+	/* what the statistics did not see, so that the table does not hide it */
+	static const char *const side[] = {"reference", "current"};
+	for (size_t i = 0; i < n; i++)
+		for (int s = 0; s < 2; s++) {
+			if (!r[i].other_types[s] && !r[i].nonfinite[s])
+				continue;
+			ml_buf_printf(t, "%s (%s):", r[i].column, side[s]);
+			if (r[i].other_types[s])
+				ml_buf_printf(t, " %llu value%s of another type", (unsigned long long)r[i].other_types[s],
+					      r[i].other_types[s] == 1 ? "" : "s");
+			if (r[i].other_types[s] && r[i].nonfinite[s])
+				ml_buf_adds(t, ",");
+			if (r[i].nonfinite[s])
+				ml_buf_printf(t, " %llu non-finite number%s", (unsigned long long)r[i].nonfinite[s],
+					      r[i].nonfinite[s] == 1 ? "" : "s");
+			ml_buf_adds(t, ", left out of the statistics\n");
+		}
 }
 
 int main(int argc, char **argv)
@@ -386,7 +408,7 @@ int main(int argc, char **argv)
 				goto out;
 			}
 			if (strcmp(r->type, "null") != 0)
-				put_left_out(&r->detail, rc, cc, r->type);
+				put_left_out(r, rc, cc, r->type);
 		} else {
 			/* a column the model was trained on and that is gone is drift;
 			 * a new column is news, not drift */

@@ -664,6 +664,18 @@ EOF
 	assert_output '[true,{"reference":0,"current":2}]'
 }
 
+@test "the text table names the values its statistics left out, by column and side" {
+	for i in $(seq 30); do echo "{\"a\":$i,\"b\":$i}"; done >ref.ndjson
+	{ cat ref.ndjson; for _ in 1 2 3 4 5; do echo '{"a":"x","b":1}'; done; echo '{"a":1e400,"b":2}'; } >cur.ndjson
+	run --separate-stderr ml-drift -f text ref.ndjson cur.ndjson
+	assert_success
+	assert_line "a (current): 5 values of another type, 1 non-finite number, left out of the statistics"
+	refute_line --partial "b ("
+	refute_line --partial "a (reference)"
+	run --separate-stderr ml-drift -f text cur.ndjson ref.ndjson
+	assert_line "a (reference): 5 values of another type, 1 non-finite number, left out of the statistics"
+}
+
 @test "a key given twice in a record counts once, by its last value, as ml-stats counts it" {
 	for i in $(seq 20); do echo "{\"a\":$i}"; done >ref.ndjson
 	for i in $(seq 20); do echo "{\"a\":1000,\"a\":$i}"; done >cur.ndjson
