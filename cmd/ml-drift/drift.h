@@ -17,6 +17,7 @@ struct raw_values {
 	double *v;
 	size_t n, cap;
 	int sorted;
+	int skip;	/* a column the options leave out: its numbers are not kept */
 };
 
 /* One side of the comparison. */

@@ -60,6 +60,9 @@ static struct raw_values *find_vals(struct side *s, const char *name, size_t n, 
 	memset(v, 0, sizeof *v);
 	if (!(v->name = strndup(name, n)))
 		return NULL;
+	/* looked up once a column, not once a value */
+	const struct ml_column *c = ml_profile_find(s->p, v->name);
+	v->skip = c && c->name_len == n && c->skip;
 	size_t h = slot_of(s, name, n);
 	while (s->index[h])
 		h = (h + 1) & (s->icap - 1);
@@ -70,8 +73,12 @@ static struct raw_values *find_vals(struct side *s, const char *name, size_t n, 
 /* Keeps the finite numbers of a record (just profiled), column by column:
  * of a key given twice only the last value, as the profile counts it, and
  * none of a column the options leave out. */
-static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *key)
+static int keep_numbers(struct side *s, struct ml_rec *r, struct ml_buf *key)
 {
+	int dup = ml_rec_has_duplicates(r);
+
+	if (dup < 0)
+		return -1;
 	for (size_t i = 0; i < ml_rec_count(r); i++) {
 		double x;
 		if (ml_rec_type(r, i) != ML_JSON_NUMBER || ml_rec_number(r, i, &x) < 0 || !isfinite(x))
@@ -79,12 +86,13 @@ static int keep_numbers(struct side *s, const struct ml_rec *r, struct ml_buf *k
 		ml_buf_reset(key);
 		if (ml_rec_key(r, i, key) < 0 || ml_buf_terminate(key) < 0)
 			return -1;
-		const struct ml_column *c = ml_profile_find(s->p, key->data);
-		if (c && c->name_len == key->len && (c->skip || c->last != i))
+		if (dup && ml_rec_find(r, key->data, key->len) != (ssize_t)i)
 			continue;
-		struct raw_values *v = find_vals(s, key->data ? key->data : "", key->len, 1);
+		struct raw_values *v = find_vals(s, key->data, key->len, 1);
 		if (!v)
 			return -1;
+		if (v->skip)
+			continue;
 		if (v->n == v->cap) {
 			size_t cap = v->cap ? v->cap * 2 : 1024;
 			double *nv = realloc(v->v, cap * sizeof *nv);
